@@ -1,0 +1,1 @@
+"""FANUC Series 0i-MF machining centre."""
