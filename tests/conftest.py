@@ -1,0 +1,8 @@
+"""Shared test settings. Server fixtures live in tests/server/conftest.py."""
+import os
+
+from hypothesis import settings
+
+# Geometry code on two busy cores: no per-example deadline, and the same examples on every run.
+settings.register_profile("ci", deadline=None, derandomize=True, max_examples=60)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
