@@ -1,0 +1,52 @@
+"""The application factory."""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from flask import Flask
+
+from . import web
+from .config import Settings
+from .db import Database
+from .extensions import socketio
+from .security.access import public
+
+
+def _settings(overrides: dict | None) -> Settings:
+    settings = Settings()
+    for f in fields(Settings):
+        if overrides and f.name in overrides:
+            setattr(settings, f.name, overrides[f.name])
+    return settings
+
+
+def build_app(test_config: dict | None = None) -> Flask:
+    settings = _settings(test_config)
+    database_url = settings.resolved_database_url()
+    if database_url.startswith("sqlite"):
+        settings.ensure_instance()
+    app = Flask(__name__, instance_path=str(settings.instance_path), static_folder="static")
+    app.config.update(SECRET_KEY=settings.resolved_secret_key(), MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+                      TESTING=bool(test_config and test_config.get("testing")))
+    app.extensions["exam_settings"] = settings
+    app.extensions["exam_db"] = Database(database_url)
+
+    web.install(app)
+    from .views import api, auth, home
+    for blueprint in (auth.bp, home.bp, api.bp):
+        app.register_blueprint(blueprint)
+    send_static = app.view_functions["static"]
+    app.view_functions["static"] = public(lambda filename: send_static(filename=filename))
+    _refuse_undeclared_views(app)
+
+    socketio.init_app(app, async_mode=settings.async_mode, message_queue=settings.redis_url or None,
+                      max_http_buffer_size=64 * 1024)
+    from . import events  # noqa: F401  (registers the Socket.IO handlers)
+    return app
+
+
+def _refuse_undeclared_views(app: Flask) -> None:
+    """Deny by default, checked at start-up: every view must say who may call it."""
+    undeclared = [name for name, view in app.view_functions.items() if not hasattr(view, "access")]
+    if undeclared:
+        raise RuntimeError(f"views without an access declaration: {undeclared}")

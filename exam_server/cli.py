@@ -1,0 +1,101 @@
+"""`examctl`: the platform's command line.
+
+Commands that need no database (`sim`) import neither Flask nor SQLAlchemy and never create the app or the
+instance folder, so that they start in well under a second on an examiner's laptop.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+RAY_HELP = "X,Y,Z,DX,DY,DZ: a probe ray in the work frame (mm); repeatable; write --ray=-30,0,-5,1,0,0 for minus signs"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="examctl", description="Exam platform command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="migrate the database to the newest schema")
+
+    demo = commands.add_parser("demo", help="demo province").add_subparsers(dest="action", required=True)
+    load = demo.add_parser("load", help="load the demo province")
+    load.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
+
+    user = commands.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create an account with one role over an organisation")
+    create.add_argument("username")
+    create.add_argument("--name", required=True, help="display name")
+    create.add_argument("--role", required=True, help="provincial_admin, centre_admin, station_manager, "
+                        "question_author, examiner, supervisor or candidate")
+    create.add_argument("--org", required=True, help="organisation code, e.g. JS-NJ-01")
+    create.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input (otherwise one is generated and printed)")
+
+    audit = commands.add_parser("audit", help="audit log").add_subparsers(dest="action", required=True)
+    audit.add_parser("verify", help="walk the hash chain and name the first broken link")
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    sim = commands.add_parser("sim", help="run a program on a simulated machine (no database)")
+    sim.add_argument("machine", choices=("lathe", "mill"))
+    sim.add_argument("program", help="program file (.nc)")
+    sim.add_argument("--setup", help="machine setup JSON (the machine block of a task file)")
+    sim.add_argument("--ray", action="append", default=[], help=RAY_HELP)
+    sim.add_argument("--json", action="store_true", help="print one JSON object (the only output format)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "sim":
+        return _sim(args)
+    from .commands import run  # Flask and SQLAlchemy only for the commands that need them
+
+    return run(args)
+
+
+def _parse_ray(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 6 or values[3:] == (0.0, 0.0, 0.0):
+        raise SystemExit(f"examctl sim: bad --ray {text!r}: expected six numbers X,Y,Z,DX,DY,DZ with a non-zero direction")
+    return values
+
+
+def _sim(args) -> int:
+    rays = [_parse_ray(r) for r in args.ray]
+    try:
+        with open(args.program, encoding="utf-8", errors="replace") as f:
+            program = f.read()
+        setup = None
+        if args.setup:
+            with open(args.setup, encoding="utf-8") as f:
+                setup = json.load(f)
+    except (OSError, ValueError) as exc:
+        print(f"examctl sim: {exc}", file=sys.stderr)
+        return 2
+    if args.machine == "lathe":
+        from simulators.cnc_lathe.machine import setup_from_dict
+        from simulators.cnc_lathe.run import report, simulate
+    else:
+        from simulators.cnc_mill.machine import setup_from_dict
+        from simulators.cnc_mill.run import report, simulate
+    try:
+        machine_setup = setup_from_dict(setup) if setup is not None else None
+    except ValueError as exc:
+        print(f"examctl sim: bad setup: {exc}", file=sys.stderr)
+        return 2
+    json.dump(report(simulate(program, machine_setup), rays), sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The `examctl` commands that work on the database or serve the app."""
+from __future__ import annotations
+
+import secrets
+import sys
+
+from . import i18n
+from .config import Settings
+from .errors import UserError
+
+
+def _say(settings: Settings, key: str, **values) -> str:
+    return i18n.translate(settings.default_locale, key, **values)
+
+
+def run(args) -> int:
+    settings = Settings()
+    handler = {("db", "upgrade"): _db_upgrade, ("demo", "load"): _demo_load, ("user", "create"): _user_create,
+               ("audit", "verify"): _audit_verify, ("serve", None): _serve}[(args.command, getattr(args, "action", None))]
+    try:
+        return handler(settings, args)
+    except UserError as exc:
+        print(_say(settings, exc.key, **exc.values), file=sys.stderr)
+        return 1
+
+
+def _database(settings: Settings):
+    from .db import Database
+
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite"):
+        settings.ensure_instance()
+    return Database(url)
+
+
+def _db_upgrade(settings: Settings, args) -> int:
+    from .schema import upgrade
+
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite"):
+        settings.ensure_instance()
+    upgrade(url)
+    print(_say(settings, "cli.db_upgraded"))
+    return 0
+
+
+def _demo_load(settings: Settings, args) -> int:
+    from . import demo
+    from .models import utcnow
+
+    database = _database(settings)
+    with database.transaction() as db:
+        if demo.is_loaded(db):
+            if args.if_empty:
+                print(_say(settings, "cli.demo_present"))
+                print(_logins(settings))
+                return 0
+            raise UserError("cli.demo_not_empty")
+        summary = demo.load(db, utcnow())
+    print(_say(settings, "cli.demo_loaded", organisations=summary.organisations, staff=summary.staff,
+               candidates=summary.candidates))
+    print(_logins(settings))
+    return 0
+
+
+def _logins(settings: Settings) -> str:
+    from . import demo
+
+    lines = [_say(settings, "cli.demo_logins", password=demo.DEMO_PASSWORD)]
+    lines += [f"  {username:<16} {role.value:<18} {name}" for username, name, role, _ in demo.STAFF]
+    lines.append(f"  {'ks001 … ks040':<16} {'candidate':<18} " + _say(settings, "cli.demo_candidates"))
+    return "\n".join(lines)
+
+
+def _user_create(settings: Settings, args) -> int:
+    from . import accounts
+    from .models import Role, utcnow
+
+    try:
+        role = Role(args.role)
+    except ValueError:
+        raise UserError("user.bad_role", role=args.role) from None
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else secrets.token_urlsafe(12)
+    with _database(settings).transaction() as db:
+        user = accounts.create_user(db, args.username, args.name, role, args.org, password, utcnow(),
+                                    actor_name="examctl")
+    print(_say(settings, "cli.user_created", username=user.username, role=role.value, org=args.org))
+    if not args.password_stdin:
+        print(_say(settings, "cli.generated_password", password=password))
+    return 0
+
+
+def _audit_verify(settings: Settings, args) -> int:
+    from . import audit
+
+    with _database(settings).session(write=False) as db:
+        report = audit.verify(db)
+    if report.ok:
+        print(_say(settings, "cli.audit_ok", count=report.checked))
+        return 0
+    print(_say(settings, "cli.audit_broken", seq=report.first_broken_seq, reason=report.reason), file=sys.stderr)
+    return 1
+
+
+def _serve(settings: Settings, args) -> int:
+    from . import create_app
+    from .extensions import socketio
+
+    app = create_app()
+    host, port = args.host or settings.host, args.port or settings.port
+    print(_say(settings, "cli.serving", url=f"http://{host}:{port}"))
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+    return 0

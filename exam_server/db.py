@@ -1,0 +1,71 @@
+"""Engines and sessions. Plain SQLAlchemy 2, so the CLI, workers and Flask share one code path.
+
+SQLite (the embedded default) runs in WAL mode with synchronous=FULL. Python 3.11's sqlite3 driver does not
+emit BEGIN before a SELECT, which breaks transaction isolation, so we take over BEGIN ourselves; and a
+transaction that starts deferred and later writes can fail with SQLITE_BUSY despite busy_timeout, so writers
+use a second engine whose transactions begin IMMEDIATE.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA wal_autocheckpoint=1000",
+    "PRAGMA journal_size_limit=67108864",
+)
+
+
+def _sqlite_engine(url: str, begin: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """A read engine and a write engine on one database (the same engine except on SQLite)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.read_engine = _sqlite_engine(url, "BEGIN")
+            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
+        else:
+            self.read_engine = self.write_engine = create_engine(url, pool_pre_ping=True)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    def session(self, write: bool = True) -> Session:
+        return (self._write if write else self._read)()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A writing unit of work: commit on success, roll back on error."""
+        with self.session(write=True) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            self.write_engine.dispose()

@@ -1,0 +1,12 @@
+"""The data model: one module per area, every table defined here and nowhere else."""
+from .accounts import STAFF_ROLES, LoginThrottle, Role, RoleAssignment, User, UserSession
+from .audit import AuditEvent, AuditHead
+from .base import Base, utcnow
+from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
+                            OrganisationKind)
+
+__all__ = [
+    "Base", "utcnow", "Organisation", "OrganisationKind", "Occupation", "JobType", "JobTypeLevel", "Level",
+    "LEVEL_NAMES_ZH", "User", "Role", "STAFF_ROLES", "RoleAssignment", "UserSession", "LoginThrottle",
+    "AuditEvent", "AuditHead",
+]
