@@ -8,6 +8,7 @@ are throttled per address, generously, so guessing names is slow too.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -60,11 +61,15 @@ def check(db: Session, key: str, policy: Policy, now: datetime) -> Verdict:
     if row is None:
         return Verdict(True)
     if row.locked_until is not None and now < row.locked_until:
-        return Verdict(False, int((row.locked_until - now).total_seconds()) + 1, locked=True)
+        return Verdict(False, _seconds(row.locked_until - now), locked=True)
     wait = _delay(policy, row.failures)
     if wait and row.last_failed_at is not None and now < row.last_failed_at + timedelta(seconds=wait):
-        return Verdict(False, int((row.last_failed_at + timedelta(seconds=wait) - now).total_seconds()) + 1)
+        return Verdict(False, _seconds(row.last_failed_at + timedelta(seconds=wait) - now))
     return Verdict(True)
+
+
+def _seconds(span: timedelta) -> int:
+    return math.ceil(span.total_seconds())
 
 
 def record_failure(db: Session, key: str, policy: Policy, now: datetime) -> bool:

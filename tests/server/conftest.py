@@ -1,0 +1,130 @@
+"""Server fixtures: every test gets a fresh, migrated database holding the demo province.
+
+On SQLite (the default) a migrated template file is copied per test; with EXAM_DATABASE_URL pointing at a
+PostgreSQL server, the run creates a template database of its own, clones it per test and drops everything
+at the end. The machine's own databases are never touched.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from exam_server import create_app, demo
+from exam_server.db import Database
+from exam_server.models import utcnow
+from exam_server.schema import upgrade
+
+SERVER_URL = os.environ.get("EXAM_DATABASE_URL", "")
+REDIS_URL = os.environ.get("EXAM_REDIS_URL", "")
+
+
+def _admin_engine():
+    return create_engine(make_url(SERVER_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _fill_template(url: str) -> None:
+    upgrade(url)
+    database = Database(url)
+    with database.transaction() as db:
+        demo.load(db, utcnow())
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """A migrated database with the demo province, made once per run."""
+    if not SERVER_URL:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        _fill_template(f"sqlite:///{path}")
+        yield path
+        return
+    name = f"exam_test_tmpl_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        _fill_template(make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False))
+        yield name
+    finally:
+        with admin.connect() as conn:
+            for leftover in conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                         {"p": name.replace("tmpl", "%")}).scalars():
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{leftover}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(template_database, tmp_path):
+    """A fresh copy of the template for one test."""
+    if not SERVER_URL:
+        path = tmp_path / "exam.db"
+        shutil.copy(template_database, path)
+        yield f"sqlite:///{path}"
+        return
+    name = re.sub("tmpl", "t" + uuid.uuid4().hex[:8], template_database)
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+    yield make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({"database_url": database_url, "instance_path": tmp_path / "instance",
+                      "secret_key": "test-secret", "redis_url": REDIS_URL, "testing": True})
+    yield app
+    app.extensions["exam_db"].dispose()
+
+
+@pytest.fixture
+def database(app) -> Database:
+    return app.extensions["exam_db"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Browser:
+    """A test client that signs in and sends CSRF tokens the way the pages do."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf(self) -> str:
+        return self.client.get("/api/csrf").json["csrf_token"]
+
+    def login(self, username: str, password: str = demo.DEMO_PASSWORD, **extra):
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": self.csrf(), **extra})
+
+    def post(self, path: str, data: dict | None = None, **kwargs):
+        return self.client.post(path, data={**(data or {}), "csrf_token": self.csrf()}, **kwargs)
+
+    def post_json(self, path: str, body: dict | None = None):
+        return self.client.post(path, json=body or {}, headers={"X-CSRF-Token": self.csrf()})
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, **kwargs)
+
+
+@pytest.fixture
+def browser(client) -> Browser:
+    return Browser(client)
+
+
+@pytest.fixture
+def new_browser(app):
+    """Several independent browsers in one test (each with its own cookies)."""
+    return lambda: Browser(app.test_client())
