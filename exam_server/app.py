@@ -41,7 +41,8 @@ def build_app(test_config: dict | None = None) -> Flask:
 
     socketio.init_app(app, async_mode=settings.async_mode, message_queue=settings.redis_url or None,
                       max_http_buffer_size=64 * 1024)
-    from . import events  # noqa: F401  (registers the Socket.IO handlers)
+    from . import events
+    events.register(socketio)
     return app
 
 

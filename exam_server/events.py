@@ -7,7 +7,6 @@ from datetime import timedelta
 from flask import current_app, request
 from flask_socketio import join_room
 
-from .extensions import socketio
 from .models import utcnow
 from .security import sessions
 
@@ -22,10 +21,15 @@ def session_user_id() -> int | None:
         return row.user_id if row else None
 
 
-@socketio.on("connect")
 def on_connect(auth=None):
     user_id = session_user_id()
     if user_id is None:
         return False  # refuse the connection: deny by default
     join_room(f"user:{user_id}")
     return True
+
+
+def register(socketio) -> None:
+    """Attach the handlers to the server that `init_app` just created (decorators would bind them to the
+    first app's server only)."""
+    socketio.on_event("connect", on_connect)
