@@ -8,7 +8,7 @@ from flask import Flask
 from . import web
 from .config import Settings
 from .db import Database
-from .extensions import socketio
+from flask_socketio import SocketIO
 from .security.access import public
 
 
@@ -39,8 +39,10 @@ def build_app(test_config: dict | None = None) -> Flask:
     app.view_functions["static"] = public(lambda filename: send_static(filename=filename))
     _refuse_undeclared_views(app)
 
-    socketio.init_app(app, async_mode=settings.async_mode, message_queue=settings.redis_url or None,
-                      max_http_buffer_size=64 * 1024)
+    # One SocketIO per app (kept in app.extensions["socketio"]): a shared one would carry one app's message
+    # queue into the next.
+    socketio = SocketIO(app, async_mode=settings.async_mode, message_queue=settings.redis_url or None,
+                        max_http_buffer_size=64 * 1024)
     from . import events
     events.register(socketio)
     return app

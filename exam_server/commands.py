@@ -104,10 +104,8 @@ def _audit_verify(settings: Settings, args) -> int:
 
 def _serve(settings: Settings, args) -> int:
     from . import create_app
-    from .extensions import socketio
-
     app = create_app()
     host, port = args.host or settings.host, args.port or settings.port
     print(_say(settings, "cli.serving", url=f"http://{host}:{port}"))
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+    app.extensions["socketio"].run(app, host=host, port=port, allow_unsafe_werkzeug=True)
     return 0

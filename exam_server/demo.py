@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .models import (JobType, JobTypeLevel, Level, Occupation, Organisation, OrganisationKind, Role,
-                     RoleAssignment, User)
+from .models import (Exam, ExamPart, ExamSession, JobType, JobTypeLevel, Level, Occupation, Organisation,
+                     OrganisationKind, Role, RosterEntry, User, RoleAssignment)
 from .security.passwords import hash_password
 
 DEMO_PASSWORD = "Demo@2026"
@@ -121,6 +121,7 @@ def load(db: Session, now) -> DemoSummary:
             name = _unique_name(rng, used_names)
             user = _person(db, f"ks{count:03d}", name, Role.candidate, orgs[code], password_hash, now)
             user.id_number = make_id_number(rng, region, female=rng.random() < 0.2)
+    _theory_session(db, orgs["JS-NJ-01"], now)
     audit.record(db, "demo_loaded", actor_name="examctl", object_type="province", object_id="JS", now=now,
                  data={"organisations": len(orgs), "staff": len(STAFF), "candidates": count})
     return DemoSummary(len(orgs), len(STAFF), count)
@@ -163,3 +164,21 @@ def _person(db: Session, username: str, name: str, role: Role, org: Organisation
     user.role_assignments = [RoleAssignment(role=role, organisation=org, granted_at=now)]
     db.add(user)
     return user
+
+
+def _theory_session(db: Session, station: Organisation, now) -> ExamSession:
+    """数控车工 四级/中级工: a 120-minute theory session tomorrow at 09:00 (Beijing time) for the station's ten
+    candidates, seated by their user names."""
+    job_type = db.execute(select(JobType).where(JobType.name == "数控车工")).scalar_one()
+    exam = Exam(code="2026-CNC-T-4-12", name="2026 年 12 月 数控车工 四级/中级工", job_type=job_type,
+                level=int(Level.intermediate), created_at=now)
+    start = (now + timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)  # 09:00 UTC+8
+    session = ExamSession(exam=exam, part=ExamPart.theory, organisation=station, room="理论机房 1",
+                          scheduled_start_at=start, duration_s=120 * 60, created_at=now)
+    db.add(session)
+    candidates = db.execute(select(User).where(User.organisation_id == station.id, User.username.like("ks%"))
+                            .order_by(User.username)).scalars().all()
+    for seat, candidate in enumerate(candidates, start=1):
+        db.add(RosterEntry(exam_session=session, candidate=candidate, seat=f"{seat:02d}",
+                           ticket_number=f"{start:%Y%m%d}{station.code[-2:]}{seat:04d}"))
+    return session

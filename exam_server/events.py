@@ -30,6 +30,5 @@ def on_connect(auth=None):
 
 
 def register(socketio) -> None:
-    """Attach the handlers to the server that `init_app` just created (decorators would bind them to the
-    first app's server only)."""
+    """Attach the handlers to one app's Socket.IO server."""
     socketio.on_event("connect", on_connect)

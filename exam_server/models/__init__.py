@@ -2,11 +2,14 @@
 from .accounts import STAFF_ROLES, LoginThrottle, Role, RoleAssignment, User, UserSession
 from .audit import AuditEvent, AuditHead
 from .base import Base, utcnow
+from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, Pause, Response, RosterEntry,
+                    SaveOperation, SubmitKind, TimeAdjustment)
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
 
 __all__ = [
     "Base", "utcnow", "Organisation", "OrganisationKind", "Occupation", "JobType", "JobTypeLevel", "Level",
     "LEVEL_NAMES_ZH", "User", "Role", "STAFF_ROLES", "RoleAssignment", "UserSession", "LoginThrottle",
-    "AuditEvent", "AuditHead",
+    "AuditEvent", "AuditHead", "Exam", "ExamPart", "ExamSession", "RosterEntry", "Attempt", "SubmitKind", "Pause",
+    "AdjustmentKind", "TimeAdjustment", "Response", "SaveOperation",
 ]

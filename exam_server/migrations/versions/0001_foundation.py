@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.Column('name_en', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['occupation_id'], ['occupations.id'], name=op.f('fk_job_types_occupation_id_occupations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_types')),
-    sa.UniqueConstraint('occupation_id', 'code', name=op.f('uq_job_types_occupation_id'))
+    sa.UniqueConstraint('occupation_id', 'code', name=op.f('uq_job_types_occupation_id_code'))
     )
     with op.batch_alter_table('job_types', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_job_types_occupation_id'), ['occupation_id'], unique=False)
@@ -107,7 +107,7 @@ def upgrade() -> None:
     sa.Column('level', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['job_type_id'], ['job_types.id'], name=op.f('fk_job_type_levels_job_type_id_job_types')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_type_levels')),
-    sa.UniqueConstraint('job_type_id', 'level', name=op.f('uq_job_type_levels_job_type_id'))
+    sa.UniqueConstraint('job_type_id', 'level', name=op.f('uq_job_type_levels_job_type_id_level'))
     )
     op.create_table('role_assignments',
     sa.Column('id', sa.Integer(), nullable=False),

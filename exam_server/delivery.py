@@ -1,0 +1,263 @@
+"""Exam delivery use cases: sessions, attempts, time, durable saves, submission.
+
+Every function takes the database session and `now` from its caller, changes state only through the
+transitions allowed for the current phase, and audits what it changed in the same transaction.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from . import audit, timing
+from .audit import canonical_json
+from .errors import UserError
+from .models import (AdjustmentKind, Attempt, ExamSession, Pause, Response, RosterEntry, SaveOperation,
+                     SubmitKind, TimeAdjustment, User)
+from .security import passwords
+
+MAX_VALUE_BYTES = 4096
+
+
+# ---- sessions -------------------------------------------------------------------------------------------
+
+def session_status(session: ExamSession, now: datetime) -> str:
+    """scheduled → check_in_open → running ⇄ paused → ended, derived from the timestamps."""
+    if session.ended_at is not None:
+        return "ended"
+    if session.started_at is not None:
+        return "paused" if any(p.resumed_at is None for p in session.pauses) else "running"
+    return "check_in_open" if session.check_in_opened_at is not None else "scheduled"
+
+
+def _require_status(session: ExamSession, now: datetime, *allowed: str) -> None:
+    status = session_status(session, now)
+    if status not in allowed:
+        raise UserError("delivery.session_state", 409, state=status)
+
+
+def open_check_in(db: Session, session: ExamSession, examiner: User, now: datetime) -> str:
+    """Open check-in and return the six-digit PIN the examiner reads out in the room."""
+    _require_status(session, now, "scheduled")
+    pin = f"{secrets.randbelow(10**6):06d}"
+    session.pin_hash = passwords.hash_password(pin)
+    session.check_in_opened_at = now
+    audit.record(db, "session_check_in_opened", actor=examiner, object_type="exam_session", object_id=session.id,
+                 now=now)
+    return pin
+
+
+def start_session(db: Session, session: ExamSession, examiner: User, now: datetime) -> None:
+    _require_status(session, now, "check_in_open")
+    session.started_at = now
+    audit.record(db, "session_started", actor=examiner, object_type="exam_session", object_id=session.id, now=now)
+
+
+def pause_session(db: Session, session: ExamSession, examiner: User, reason: str, now: datetime) -> None:
+    _require_status(session, now, "running")
+    if not reason.strip():
+        raise UserError("delivery.reason_required")
+    db.add(Pause(exam_session_id=session.id, paused_at=now, reason=reason[:300], paused_by_id=examiner.id))
+    db.flush()
+    db.expire(session, ["pauses"])
+    audit.record(db, "session_paused", actor=examiner, object_type="exam_session", object_id=session.id, now=now,
+                 data={"reason": reason[:300]})
+
+
+def resume_session(db: Session, session: ExamSession, examiner: User, now: datetime) -> None:
+    _require_status(session, now, "paused")
+    for pause in session.pauses:
+        if pause.resumed_at is None:
+            pause.resumed_at, pause.resumed_by_id = now, examiner.id
+    db.flush()
+    db.expire(session, ["pauses"])
+    audit.record(db, "session_resumed", actor=examiner, object_type="exam_session", object_id=session.id, now=now)
+
+
+def end_session(db: Session, session: ExamSession, examiner: User, now: datetime) -> int:
+    """End the session; attempts still open are force-submitted. Returns how many."""
+    _require_status(session, now, "running", "paused")
+    closed = 0
+    for entry in session.roster:
+        attempt = entry.attempt
+        if attempt is not None and attempt.submitted_at is None and attempt.voided_at is None:
+            _close(db, attempt, min(now, clock(attempt, now).deadline), SubmitKind.force_submitted, examiner, now)
+            closed += 1
+    for pause in session.pauses:
+        if pause.resumed_at is None:
+            pause.resumed_at = now
+    session.ended_at = now
+    audit.record(db, "session_ended", actor=examiner, object_type="exam_session", object_id=session.id, now=now,
+                 data={"force_submitted": closed})
+    return closed
+
+
+# ---- attempts and time --------------------------------------------------------------------------------
+
+def clock(attempt: Attempt, now: datetime) -> timing.Clock:
+    session = attempt.roster_entry.exam_session
+    pauses = [(p.paused_at, p.resumed_at) for p in [*session.pauses, *attempt.own_pauses]]
+    adjustment = sum(a.seconds for a in attempt.adjustments if a.reverted_at is None)
+    return timing.attempt_clock(now, started_at=attempt.started_at, duration_s=session.duration_s,
+                                adjustment_s=adjustment, pauses=pauses, submitted_at=attempt.submitted_at,
+                                voided_at=attempt.voided_at)
+
+
+def start_attempt(db: Session, entry: RosterEntry, now: datetime) -> Attempt:
+    """Start (or return the already started) attempt of a roster entry: a cheap state change."""
+    if entry.attempt is not None:
+        return entry.attempt
+    _require_status(entry.exam_session, now, "running")
+    attempt = Attempt(roster_entry=entry, started_at=now)
+    db.add(attempt)
+    db.flush()
+    audit.record(db, "attempt_started", actor=entry.candidate, object_type="attempt", object_id=attempt.id, now=now)
+    return attempt
+
+
+def adjust_time(db: Session, attempt: Attempt, seconds: int, kind: AdjustmentKind, reason: str, examiner: User,
+                now: datetime) -> TimeAdjustment:
+    if not reason.strip():
+        raise UserError("delivery.reason_required")
+    if seconds == 0 or abs(seconds) > 4 * 3600:
+        raise UserError("delivery.bad_adjustment")
+    if clock(attempt, now).phase in (timing.Phase.submitted, timing.Phase.voided):
+        raise UserError("delivery.attempt_closed", 409)
+    entry = TimeAdjustment(attempt_id=attempt.id, kind=kind, seconds=seconds, reason=reason[:300], created_at=now,
+                           created_by_id=examiner.id)
+    db.add(entry)
+    db.flush()
+    db.expire(attempt, ["adjustments"])
+    audit.record(db, "time_adjusted", actor=examiner, object_type="attempt", object_id=attempt.id, now=now,
+                 data={"adjustment_id": entry.id, "seconds": seconds, "kind": kind.value, "reason": reason[:300]})
+    return entry
+
+
+def revert_adjustment(db: Session, entry: TimeAdjustment, examiner: User, now: datetime) -> None:
+    if entry.reverted_at is not None:
+        raise UserError("delivery.already_reverted", 409)
+    entry.reverted_at, entry.reverted_by_id = now, examiner.id
+    audit.record(db, "time_adjustment_reverted", actor=examiner, object_type="attempt", object_id=entry.attempt_id,
+                 now=now, data={"adjustment_id": entry.id})
+
+
+# ---- durable saves ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SaveOp:
+    op_id: str
+    seq: int
+    item_id: str
+    value: Any
+    flagged: bool = False
+
+    @classmethod
+    def parse(cls, payload: Any) -> "SaveOp":
+        """Validate an operation as the client sent it; raises UserError."""
+        if not isinstance(payload, dict) or set(payload) - {"op_id", "seq", "item_id", "value", "flagged",
+                                                             "attempt_id"}:
+            raise UserError("delivery.bad_op")
+        op_id, seq, item_id = payload.get("op_id"), payload.get("seq"), payload.get("item_id")
+        if not (isinstance(op_id, str) and 8 <= len(op_id) <= 40 and isinstance(item_id, str)
+                and 0 < len(item_id) <= 64 and type(seq) is int and 0 < seq < 2**31):
+            raise UserError("delivery.bad_op")
+        flagged = payload.get("flagged", False)
+        if not isinstance(flagged, bool) or len(canonical_json(payload.get("value"))) > MAX_VALUE_BYTES:
+            raise UserError("delivery.bad_op")
+        return cls(op_id, seq, item_id, payload.get("value"), flagged)
+
+
+@dataclass(frozen=True)
+class SaveAck:
+    op_id: str
+    seq: int
+    duplicate: bool
+    applied: bool
+
+    def to_json(self) -> dict:
+        return {"ok": True, "op_id": self.op_id, "seq": self.seq, "duplicate": self.duplicate}
+
+
+def _insert(db: Session, table):
+    return (postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def apply_save(db: Session, attempt: Attempt, op: SaveOp, now: datetime) -> SaveAck:
+    """Apply one save at most once; a save older than the stored one for its item is logged, not applied.
+
+    The caller commits, and only then acknowledges.
+    """
+    known = db.get(SaveOperation, op.op_id)
+    if known is not None:
+        if known.attempt_id != attempt.id:
+            raise UserError("delivery.bad_op")
+        return SaveAck(op.op_id, known.seq, duplicate=True, applied=known.applied)
+    if not clock(attempt, now).accepts_saves(now):
+        raise UserError("delivery.attempt_closed", 409)
+    upsert = _insert(db, Response.__table__).values(
+        attempt_id=attempt.id, item_id=op.item_id, value=canonical_json(op.value), flagged=op.flagged, seq=op.seq,
+        saved_at=now)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["attempt_id", "item_id"],
+        set_={"value": upsert.excluded.value, "flagged": upsert.excluded.flagged, "seq": upsert.excluded.seq,
+              "saved_at": upsert.excluded.saved_at},
+        where=Response.__table__.c.seq < upsert.excluded.seq).returning(Response.__table__.c.id)
+    applied = db.execute(upsert).first() is not None
+    db.add(SaveOperation(op_id=op.op_id, attempt_id=attempt.id, seq=op.seq, item_id=op.item_id, received_at=now,
+                         applied=applied))
+    db.execute(update(Attempt).where(Attempt.id == attempt.id)
+               .values(last_seq=case((Attempt.last_seq < op.seq, op.seq), else_=Attempt.last_seq)))
+    return SaveAck(op.op_id, op.seq, duplicate=False, applied=applied)
+
+
+def responses_of(db: Session, attempt: Attempt) -> dict[str, dict]:
+    rows = db.execute(select(Response).where(Response.attempt_id == attempt.id).order_by(Response.item_id))
+    return {r.item_id: {"value": json.loads(r.value), "flagged": r.flagged, "seq": r.seq} for r in rows.scalars()}
+
+
+# ---- submission ---------------------------------------------------------------------------------------
+
+def _receipt(db: Session, attempt: Attempt) -> tuple[int, str]:
+    answers = {item: r["value"] for item, r in responses_of(db, attempt).items()}
+    digest = hashlib.sha256(canonical_json({"attempt": attempt.id, "responses": answers}).encode()).hexdigest()
+    return sum(v is not None for v in answers.values()), digest
+
+
+def _close(db: Session, attempt: Attempt, at: datetime, kind: SubmitKind, actor: Optional[User],
+           now: datetime) -> dict:
+    """Close the attempt as finished at `at` (the deadline, for late closes)."""
+    attempt.submitted_at, attempt.submit_kind = at, kind
+    count, digest = _receipt(db, attempt)
+    attempt.receipt_hash = digest
+    audit.record(db, f"attempt_{kind.value}", actor=actor, actor_name="" if actor else "sweeper",
+                 object_type="attempt", object_id=attempt.id, now=now,
+                 data={"answers": count, "hash": digest, "finished_at": at.isoformat()})
+    return {"answers": count, "hash": digest, "submitted_at": at.isoformat()}
+
+
+def submit(db: Session, attempt: Attempt, candidate: User, now: datetime) -> dict:
+    """The candidate's own final submission; returns the receipt."""
+    state = clock(attempt, now)
+    if not state.accepts_saves(now):
+        raise UserError("delivery.attempt_closed", 409)
+    return _close(db, attempt, min(now, state.deadline), SubmitKind.submitted, candidate, now)
+
+
+def sweep(db: Session, now: datetime) -> int:
+    """Close attempts whose time ran out (past the grace window), with the deadline as their finish time."""
+    open_attempts = db.execute(select(Attempt).where(Attempt.submitted_at.is_(None),
+                                                     Attempt.voided_at.is_(None))).scalars().all()
+    closed = 0
+    for attempt in open_attempts:
+        state = clock(attempt, now)
+        if state.phase is timing.Phase.expired and now > state.deadline + timing.GRACE:
+            _close(db, attempt, state.deadline, SubmitKind.expired, None, now)
+            closed += 1
+    return closed
