@@ -1,0 +1,88 @@
+"""Display heightmap: layout, resolution parameter, analytic cell values, touched window only."""
+import math
+
+import numpy as np
+import pytest
+from simulators.core.motion import Motion
+from simulators.cnc_mill.tools import default_tools
+from simulators.cnc_mill.workpiece import DEFAULT_PART_ORIGIN, Workpiece
+
+TOOLS = default_tools()
+
+
+def mv(kind, line, tool, a, b, centre=None, cw=False, rpm=2000.0, feed=300.0):
+    """A motion from work-frame TIP points (what a G43 program states) to machine gauge points."""
+    drop = TOOLS[tool].length if tool else 0.0
+    ox, oy, oz = DEFAULT_PART_ORIGIN
+
+    def machine(p):
+        return (p[0] + ox, p[1] + oy, p[2] + oz + drop)
+
+    return Motion(kind, line, machine(a), machine(b), feed_mm_min=feed, spindle_rpm=rpm,
+                  spindle_dir=1 if rpm > 0 else 0, tool=tool,
+                  centre=machine(centre) if centre is not None else None, clockwise=cw)
+
+
+def run(motions, wp=None):
+    wp = wp or Workpiece()
+    crashes = []
+    for m in motions:
+        crashes += wp.apply(m)
+    return wp, crashes
+
+
+def test_layout_and_dtype():
+    wp = Workpiece()
+    hm = wp.heightmap()
+    assert hm.shape == (800, 1000) and hm.dtype == np.float32       # 80 / 0.1 rows, 100 / 0.1 columns
+    assert np.all(hm == 0.0)
+    coarse = Workpiece(cell=0.5).heightmap()
+    assert coarse.shape == (160, 200)
+
+
+def test_row_zero_is_smallest_y_and_column_zero_smallest_x():
+    # T2 (Ø6) plunge at the corner region x -40, y -30 to Z-2
+    wp, _ = run([mv("rapid", 1, 2, (-40, -30, 20), (-40, -30, 2)), mv("feed", 2, 2, (-40, -30, 2), (-40, -30, -2))])
+    hm = wp.heightmap()
+    # cell (row r, col c) has centre x = -50 + 0.1 (c + 0.5), y = -40 + 0.1 (r + 0.5): (-40.05, -30.05)
+    # is row 99, column 99, 0.0707 mm from the axis
+    assert hm[99, 99] == pytest.approx(-2.0)
+    assert hm[800 - 100, 99] == 0.0 and hm[99, 1000 - 100] == 0.0
+
+
+def test_cell_values_follow_the_ball_profile():
+    # T3 (ball R4) slot along X at y 0, tip Z-3: a cell centre d from the path is at -3 + 4 - sqrt(16 - d²)
+    wp, _ = run([mv("rapid", 1, 3, (-60, 0, 20), (-60, 0, -3)), mv("feed", 2, 3, (-60, 0, -3), (60, 0, -3))])
+    hm = wp.heightmap()
+    for row in range(380, 420):
+        y = -40.0 + 0.1 * (row + 0.5)
+        expected = -3.0 + 4.0 - math.sqrt(16.0 - y * y) if abs(y) < 4.0 else 0.0
+        assert float(hm[row, 500]) == pytest.approx(min(expected, 0.0), abs=1e-6)
+
+
+def test_only_the_window_under_the_tool_changes():
+    wp, _ = run([mv("rapid", 1, 1, (0, 0, 20), (0, 0, 2)), mv("feed", 2, 1, (0, 0, 2), (0, 0, -1))])
+    hm = wp.heightmap()
+    changed = np.argwhere(hm < 0.0)
+    # the Ø10 disc: cells with centres within 5 of the origin: rows 400 ± 50 (y), columns 500 ± 50 (x)
+    assert changed[:, 0].min() == 350 and changed[:, 0].max() == 449
+    assert changed[:, 1].min() == 450 and changed[:, 1].max() == 549
+    assert len(changed) == pytest.approx(math.pi * 25.0 / 0.01, rel=0.01)     # disc area / cell area
+
+
+def test_cut_through_shows_the_bottom():
+    wp, crashes = run([mv("rapid", 1, 5, (0, 0, 20), (0, 0, 2)), mv("feed", 2, 5, (0, 0, 2), (0, 0, -29.9))])
+    assert crashes == []
+    # at the axis the 118° point is at -29.9: still 0.1 above the bottom
+    assert float(wp.heightmap()[399, 499]) == pytest.approx(-29.9 + 0.05 * math.sqrt(2.0) / math.tan(math.radians(59.0)), abs=1e-5)
+
+
+def test_round_bar_top():
+    from simulators.cnc_mill.workpiece import StockSpec
+    wp = Workpiece(StockSpec(kind="bar", length=100.0, diameter=40.0))
+    hm = wp.heightmap()
+    assert hm.shape == (400, 1000)
+    # row 0 centre y = -19.95: top = -20 + sqrt(400 - 19.95²)
+    assert float(hm[0, 0]) == pytest.approx(-20.0 + math.sqrt(400.0 - 19.95 ** 2), abs=1e-5)
+    hits = wp.ray_hits((0.0, -30.0, -20.0), (0.0, 1.0, 0.0))
+    assert [round(h.point[1], 9) for h in hits] == [-20.0, 20.0]

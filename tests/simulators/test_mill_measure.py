@@ -1,0 +1,189 @@
+"""Exact measurement: the shared contract example, score-sheet operators, provenance and Ra."""
+import math
+
+import pytest
+
+from simulators.cnc_mill import measure
+from simulators.core.motion import Motion
+from simulators.cnc_mill.tools import default_tools
+from simulators.cnc_mill.workpiece import DEFAULT_PART_ORIGIN, Workpiece
+
+TOOLS = default_tools()
+
+
+def mv(kind, line, tool, a, b, centre=None, cw=False, rpm=2000.0, feed=300.0):
+    """A motion from work-frame TIP points (what a G43 program states) to machine gauge points."""
+    drop = TOOLS[tool].length if tool else 0.0
+    ox, oy, oz = DEFAULT_PART_ORIGIN
+
+    def machine(p):
+        return (p[0] + ox, p[1] + oy, p[2] + oz + drop)
+
+    return Motion(kind, line, machine(a), machine(b), feed_mm_min=feed, spindle_rpm=rpm,
+                  spindle_dir=1 if rpm > 0 else 0, tool=tool,
+                  centre=machine(centre) if centre is not None else None, clockwise=cw)
+
+
+def run(motions, wp=None):
+    wp = wp or Workpiece()
+    crashes = []
+    for m in motions:
+        crashes += wp.apply(m)
+    return wp, crashes
+
+
+def _slot():
+    """The shared contract example: T1 (Ø10, tip at programmed Z) rapid to X-60 Y0, down to Z2, feed to
+    Z-4, then feed to X0."""
+    return run([mv("rapid", 1, 1, (0, 0, 100), (-60, 0, 100)), mv("rapid", 2, 1, (-60, 0, 100), (-60, 0, 2)),
+                mv("feed", 3, 1, (-60, 0, 2), (-60, 0, -4)), mv("feed", 4, 1, (-60, 0, -4), (0, 0, -4))])[0]
+
+
+def test_contract_example():
+    wp = _slot()
+    wall = wp.ray_hits((-20, 0, -2), (0, 1, 0))
+    assert wall[0].point[1] == pytest.approx(5.000, abs=0.5e-3) and wall[0].entering   # slot wall, Ø10 / 2
+    assert wall[0].line == 4
+    floor = wp.ray_hits((-20, 0, 10), (0, 0, -1))
+    assert floor[0].point[2] == pytest.approx(-4.000, abs=0.5e-3) and floor[0].entering
+    assert floor[1].point[2] == pytest.approx(-30.0, abs=1e-12) and not floor[1].entering   # block bottom
+
+
+def test_ray_through_the_whole_block():
+    wp = _slot()
+    hits = wp.ray_hits((-20, -50, -2), (0, 1, 0))
+    # block face y -40, slot walls y -5 and +5, block face y +40
+    assert [round(h.point[1], 9) for h in hits] == [-40.0, -5.0, 5.0, 40.0]
+    assert [h.entering for h in hits] == [True, False, True, False]
+    assert [h.line for h in hits] == [0, 4, 4, 0]
+
+
+def test_ray_from_inside_material_and_missing_rays():
+    wp = Workpiece()
+    hits = wp.ray_hits((0, 0, -10), (1, 0, 0))
+    assert len(hits) == 1 and hits[0].point[0] == pytest.approx(50.0) and not hits[0].entering
+    assert wp.ray_hits((0, 0, 5), (1, 0, 0)) == []          # above the block
+    assert wp.ray_hits((0, 0, 0), (1, 0, 0)) == []          # grazing the top face
+    with pytest.raises(ValueError):
+        wp.ray_hits((0, 0, 0), (0, 0, 0))
+
+
+def test_slot_width_length_and_depth():
+    wp = _slot()
+    across = measure.gap(wp, (-20, 0, -2), (0, 1, 0))
+    assert across["width"] == pytest.approx(10.0, abs=0.5e-3)
+    # slot from the block face x -50 to the end semicircle at x 0 + 5: the ray meets the round end at 5
+    assert measure.depth(wp, -20, 0) == pytest.approx(4.0, abs=1e-12)
+    assert measure.step_height(wp, (-20, 20), (-20, 0)) == pytest.approx(4.0, abs=1e-12)
+
+
+def _pocket():
+    """A 30 x 20 rectangular pocket 5 deep: T1 contour at the offset 5 path (tool centre on a 20 x 10
+    rectangle centred at (10, -5)) after a plunge; the centre strip is cleared by the contour's width."""
+    z = -5.0
+    pts = [(0, -10), (20, -10), (20, 0), (0, 0), (0, -10)]
+    moves = [mv("rapid", 1, 1, (0, -10, 50), (0, -10, 2)), mv("feed", 2, 1, (0, -10, 2), (0, -10, z))]
+    for i, (a, b) in enumerate(zip(pts, pts[1:])):
+        moves.append(mv("feed", 3 + i, 1, (a[0], a[1], z), (b[0], b[1], z)))
+    return run(moves)[0]
+
+
+def test_pocket_width_and_length():
+    wp = _pocket()
+    # tool centre rectangle x 0..20, y -10..0 widened by R5: pocket x -5..25, y -15..5
+    assert measure.gap(wp, (10, -5, -3), (1, 0, 0))["width"] == pytest.approx(30.0, abs=0.5e-3)
+    assert measure.gap(wp, (10, -5, -3), (0, 1, 0))["width"] == pytest.approx(20.0, abs=0.5e-3)
+    left = measure.gap(wp, (10, -5, -3), (1, 0, 0))
+    assert left["minus"][0] == pytest.approx(-5.0, abs=0.5e-3) and left["line_minus"] == 6   # x=0 side: line 6
+
+
+def test_drilled_hole_diameter_position_and_point():
+    wp, crashes = run([mv("rapid", 1, 5, (20, 10, 50), (20, 10, 2)), mv("feed", 2, 5, (20, 10, 2), (20, 10, -15))])
+    assert crashes == []
+    h = measure.hole(wp, (20.3, 9.8), -5.0)
+    assert h["diameter"] == pytest.approx(8.5, abs=0.5e-3) and h["roundness"] < 1e-6
+    pos = measure.hole_position(wp, (20.3, 9.8), -5.0, datum=(-50.0, -40.0))      # from the block corner
+    assert pos["dx"] == pytest.approx(70.0, abs=0.5e-3) and pos["dy"] == pytest.approx(50.0, abs=0.5e-3)
+    # 118° point: 2 mm off the axis the cone is 2 / tan 59° above the tip
+    assert measure.top_z(wp, 22.0, 10.0) == pytest.approx(-15.0 + 2.0 / math.tan(math.radians(59.0)), abs=1e-9)
+
+
+def test_circular_pocket_and_boss():
+    # T1 full circle of radius 5 around the origin at Z-3: a Ø20 pocket
+    wp, _ = run([mv("rapid", 1, 1, (5, 0, 50), (5, 0, 2)), mv("feed", 2, 1, (5, 0, 2), (5, 0, -3)),
+                 mv("arc", 3, 1, (5, 0, -3), (5, 0, -3), centre=(0, 0, -3), cw=True)])
+    assert measure.hole(wp, (0.4, -0.2), -1.0)["diameter"] == pytest.approx(20.0, abs=0.5e-3)
+    # T1 full circle of radius 20 around (-20, 0): a band 15..25, leaving a Ø30 boss
+    wp, _ = run([mv("rapid", 1, 1, (0, 0, 50), (0, 0, 2)), mv("feed", 2, 1, (0, 0, 2), (0, 0, -3)),
+                 mv("arc", 3, 1, (0, 0, -3), (0, 0, -3), centre=(-20, 0, -3))])
+    b = measure.boss(wp, (-20.5, 0.3), -1.0)
+    assert b["diameter"] == pytest.approx(30.0, abs=0.5e-3)
+    assert (b["x"], b["y"]) == (pytest.approx(-20.0, abs=0.5e-3), pytest.approx(0.0, abs=0.5e-3))
+    assert b["lines"] == [3]
+
+
+def test_arc_radius_of_a_corner():
+    # G03 quarter arc of the tool centre at radius 15 about (0, 0): the outer wall has radius 20
+    wp, _ = run([mv("rapid", 1, 1, (15, 0, 50), (15, 0, -2), rpm=2000), 
+                 mv("arc", 2, 1, (15, 0, -2), (0, 15, -2), centre=(0, 0, -2))], Workpiece())
+    arc = measure.arc_radius(wp, (0.0, 0.0), -1.0, 10.0, 80.0)
+    assert arc["radius"] == pytest.approx(20.0, abs=0.5e-3)
+
+
+def test_helical_entry_wall():
+    # T1 helix of radius 3 around (0, 0), one turn CCW from Z0 to Z-2. At Z-0.5 the tool is below the
+    # probe only from 90° (a quarter of the descent) to 360°, so the wall is the radius-8 circle there
+    wp, crashes = run([mv("rapid", 1, 1, (3, 0, 50), (3, 0, 0)),
+                       mv("arc", 2, 1, (3, 0, 0), (3, 0, -2), centre=(0, 0, 0))])
+    assert crashes == []
+    assert measure.arc_radius(wp, (0.1, 0.0), -0.5, 120.0, 340.0)["radius"] == pytest.approx(8.0, abs=0.5e-3)
+    # along 45° the farthest discs are the ends at 90° (0, 3) and 360° (3, 0): |(s/√2, s/√2) - (0, 3)| = 5
+    # gives s² - 3√2 s - 16 = 0, s = (3√2 + √82) / 2
+    d = 1.0 / math.sqrt(2.0)
+    hit = wp.ray_hits((0.0, 0.0, -0.5), (d, d, 0.0))[0]
+    assert hit.distance == pytest.approx((3.0 * math.sqrt(2.0) + math.sqrt(82.0)) / 2.0, abs=0.5e-3)
+    # the centre (3 mm from every tool position, inside R5) is covered to the final depth
+    assert measure.top_z(wp, 0.0, 0.0) == pytest.approx(-2.0, abs=1e-12)
+
+
+def test_chamfer_cut_by_a_drill_point():
+    # slot wall at y = 5 (T1, Z-10); then T5's 118° point runs along the wall edge with its tip 1 mm
+    # down on the wall line: chamfer legs 1 (vertical) and tan 59° = 1.6643 (horizontal), at 59°
+    moves = [mv("rapid", 1, 1, (-60, 0, 50), (-60, 0, -10)), mv("feed", 2, 1, (-60, 0, -10), (0, 0, -10)),
+             mv("rapid", 3, 5, (-60, 5, 50), (-60, 5, -1)), mv("feed", 4, 5, (-60, 5, -1), (-10, 5, -1))]
+    wp, crashes = run(moves)
+    assert crashes == []
+    c = measure.chamfer(wp, (-30, 0, -5), (0, 1), top=0.0)
+    assert c["vertical"] == pytest.approx(1.0, abs=0.5e-3)
+    assert c["horizontal"] == pytest.approx(math.tan(math.radians(59.0)), abs=0.5e-3)
+    assert c["angle_deg"] == pytest.approx(59.0, abs=0.05)
+
+
+def test_roughness_of_wall_and_floor():
+    wp = run([mv("rapid", 1, 1, (-60, 0, 100), (-60, 0, -4)),
+              mv("feed", 2, 1, (-60, 0, -4), (0, 0, -4), rpm=2000.0, feed=400.0)])[0]
+    wall = wp.ray_hits((-20, 0, -2), (0, 1, 0))[0]
+    floor = wp.ray_hits((-20, 0, 10), (0, 0, -1))[0]
+    # fz = 400 / (2000 x 4) = 0.05 mm; wall: 1000 x 0.05² / (32 x 5) = 0.015625 µm;
+    # floor (sharp end, 0.2 mm edge radius): 1000 x 0.0025 / 6.4 = 0.390625 µm
+    assert measure.roughness(wp, wall, floor=False)["ra"] == pytest.approx(0.015625, abs=1e-12)
+    assert measure.roughness(wp, floor, floor=True)["ra"] == pytest.approx(0.390625, abs=1e-12)
+    assert measure.roughness(wp, floor, floor=True)["line"] == 2
+    assert measure.ra_scallop(0.5, 4.0) == pytest.approx(1000.0 * 0.25 / 128.0, abs=1e-12)
+
+
+def test_oblique_ray_through_a_ball_ramp():
+    # T3 ramp at 45°, from (-50, 0, 0) to (-40, 0, -10): the sphere centre line is z = 4 - (x + 50), and
+    # the capsule's lower surface in the plane y = 0 is that line lowered by 4 / cos 45° = 4√2
+    wp, _ = run([mv("rapid", 1, 3, (-60, 0, 50), (-60, 0, 0)), mv("feed", 2, 3, (-60, 0, 0), (-50, 0, 0)),
+                 mv("feed", 3, 3, (-50, 0, 0), (-40, 0, -10))])
+    x = -45.0
+    surface = -(x + 50.0) + 4.0 - 4.0 * math.sqrt(2.0)
+    assert measure.top_z(wp, x, 0.0) == pytest.approx(surface, abs=1e-9)
+    # a ray along the surface normal -(1, 0, 1)/√2 from the centre line point (-45, 0, -1) leaves the
+    # capsule after the sphere radius, 4 mm; started 6 mm further back (above the block) it enters at 10
+    r = math.sqrt(0.5)
+    hit = wp.ray_hits((x, 0.0, -1.0), (-1.0, 0.0, -1.0))[0]
+    assert hit.entering and hit.distance == pytest.approx(4.0, abs=0.5e-3) and hit.line == 3
+    hit = wp.ray_hits((x + 6.0 * r, 0.0, -1.0 + 6.0 * r), (-1.0, 0.0, -1.0))[0]
+    assert hit.entering and hit.distance == pytest.approx(10.0, abs=0.5e-3)
