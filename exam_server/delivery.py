@@ -17,11 +17,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import audit, timing
+from .accounts import LoginRefused
 from .audit import canonical_json
 from .errors import UserError
 from .models import (AdjustmentKind, Attempt, ExamSession, Pause, Response, RosterEntry, SaveOperation,
                      SubmitKind, TimeAdjustment, User)
-from .security import passwords
+from .security import passwords, sessions, throttle
 
 MAX_VALUE_BYTES = 4096
 
@@ -97,6 +98,48 @@ def end_session(db: Session, session: ExamSession, examiner: User, now: datetime
     audit.record(db, "session_ended", actor=examiner, object_type="exam_session", object_id=session.id, now=now,
                  data={"force_submitted": closed})
     return closed
+
+
+# ---- check-in -----------------------------------------------------------------------------------------
+
+CHECK_IN_STATES = ("check_in_open", "running", "paused")
+
+
+def check_in(db: Session, ticket_number: str, id_number: str, pin: str, now: datetime, ip: str = "",
+             user_agent: str = "") -> tuple[str, RosterEntry]:
+    """A candidate signs in at their seat with the admission ticket, the ID number and the room's PIN.
+
+    Failures slow down per seat (never lock: a stranger must not be able to shut a candidate out), and the
+    examiner can clear the delay. Returns the new session token and the roster entry; the caller commits in
+    both cases (failures are counted and audited). Raises accounts.LoginRefused.
+    """
+    entry = db.execute(select(RosterEntry).where(RosterEntry.ticket_number == ticket_number.strip()[:32])
+                       ).scalar_one_or_none()
+    key = f"seat:{entry.id}" if entry else f"ticket@{ip}"
+    policy = throttle.CANDIDATE if entry else throttle.UNKNOWN_NAME
+    verdict = throttle.check(db, key, policy, now)
+    if not verdict.allowed:
+        raise LoginRefused("login.wait", 429, seconds=verdict.retry_after_s)
+    candidate = entry.candidate if entry else None
+    matches = (entry is not None and candidate.deactivated_at is None and candidate.id_number is not None
+               and candidate.id_number.upper() == id_number.strip().upper())
+    open_now = matches and session_status(entry.exam_session, now) in CHECK_IN_STATES
+    if not (open_now and passwords.verify_password(entry.exam_session.pin_hash, pin.strip())):
+        throttle.record_failure(db, key, policy, now)
+        audit.record(db, "check_in_failed", actor_name=ticket_number[:100], object_type="roster_entry",
+                     object_id=entry.id if entry else "", ip=ip, now=now, data={"session_open": bool(open_now)})
+        raise LoginRefused("check_in.not_open" if matches and not open_now else "check_in.failed", 401)
+    throttle.reset(db, key)
+    token, _ = sessions.open_session(db, candidate, now, ip, user_agent)
+    audit.record(db, "checked_in", actor=candidate, object_type="roster_entry", object_id=entry.id, ip=ip, now=now)
+    return token, entry
+
+
+def reset_seat_delay(db: Session, entry: RosterEntry, examiner: User, now: datetime) -> bool:
+    cleared = throttle.reset(db, f"seat:{entry.id}")
+    audit.record(db, "seat_delay_reset", actor=examiner, object_type="roster_entry", object_id=entry.id, now=now,
+                 data={"cleared": cleared})
+    return cleared
 
 
 # ---- attempts and time --------------------------------------------------------------------------------
@@ -215,6 +258,13 @@ def apply_save(db: Session, attempt: Attempt, op: SaveOp, now: datetime) -> Save
     db.execute(update(Attempt).where(Attempt.id == attempt.id)
                .values(last_seq=case((Attempt.last_seq < op.seq, op.seq), else_=Attempt.last_seq)))
     return SaveAck(op.op_id, op.seq, duplicate=False, applied=applied)
+
+
+def attempt_state(db: Session, attempt: Attempt, now: datetime) -> dict:
+    """What a client needs to resume: the server's time and every saved response."""
+    state = clock(attempt, now)
+    return {"attempt_id": attempt.id, "phase": state.phase.value, "remaining_ms": state.remaining_ms,
+            "last_seq": attempt.last_seq, "responses": responses_of(db, attempt)}
 
 
 def responses_of(db: Session, attempt: Attempt) -> dict[str, dict]:

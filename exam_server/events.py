@@ -1,17 +1,24 @@
-"""Socket.IO handlers. `before_request` does not run for socket events, so each handler checks the session
-itself; the handshake's Origin is checked by Socket.IO (same origin only, its default)."""
+"""Socket.IO handlers. `before_request` does not run for socket events, so every handler checks the session
+itself; the handshake's Origin is checked by Socket.IO (same origin only, its default).
+
+Saves are acknowledged only after the commit (the return value of a handler is the ack). A client that gets
+no ack retries the same operation; `apply_save` is idempotent on its op_id.
+"""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Optional
 
 from flask import current_app, request
 from flask_socketio import join_room
 
-from .models import utcnow
+from . import delivery, i18n
+from .errors import UserError
+from .models import Attempt, User, utcnow
 from .security import sessions
 
 
-def session_user_id() -> int | None:
+def session_user_id() -> Optional[int]:
     """The signed-in user behind this socket's cookie, or None."""
     settings = current_app.extensions["exam_settings"]
     with current_app.extensions["exam_db"].session(write=False) as db:
@@ -29,6 +36,42 @@ def on_connect(auth=None):
     return True
 
 
+def _error(key: str, locale: Optional[str]) -> dict:
+    settings = current_app.extensions["exam_settings"]
+    return {"ok": False, "error": {"code": key,
+                                   "message": i18n.translate(locale or settings.default_locale, key)}}
+
+
+def _with_own_attempt(payload, work):
+    """Run `work(db, attempt, now)` in a write transaction on the caller's own attempt; errors as acks."""
+    user_id = session_user_id()
+    if user_id is None:
+        return _error("error.unauthorised", None)
+    attempt_id = payload.get("attempt_id") if isinstance(payload, dict) else None
+    now = utcnow()
+    try:
+        with current_app.extensions["exam_db"].transaction() as db:
+            user = db.get(User, user_id)
+            attempt = db.get(Attempt, attempt_id) if type(attempt_id) is int else None
+            if attempt is None or attempt.roster_entry.candidate_id != user_id:
+                return _error("error.not_found", user.locale)
+            return work(db, attempt, now)
+    except UserError as exc:
+        return _error(exc.key, None)
+
+
+def on_save(payload):
+    return _with_own_attempt(payload, lambda db, attempt, now: delivery.apply_save(
+        db, attempt, delivery.SaveOp.parse(payload), now).to_json())
+
+
+def on_state(payload):
+    return _with_own_attempt(payload, lambda db, attempt, now: {"ok": True,
+                                                                  **delivery.attempt_state(db, attempt, now)})
+
+
 def register(socketio) -> None:
     """Attach the handlers to one app's Socket.IO server."""
     socketio.on_event("connect", on_connect)
+    socketio.on_event("save", on_save)
+    socketio.on_event("state", on_state)

@@ -130,3 +130,24 @@ def install(app: Flask) -> None:
     app.register_error_handler(HTTPException, _on_http_error)
     app.register_error_handler(UserError, _on_user_error)
     app.jinja_env.globals.update(t=t, csrf_token=csrf_token)
+
+
+_JSON_TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "array": list}
+
+
+def json_body(schema: dict) -> dict:
+    """The request's JSON object, checked against a flat OpenAPI object schema; raises UserError."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise UserError("error.json_body")
+    unknown = set(body) - set(schema["properties"])
+    missing = [k for k in schema.get("required", ()) if k not in body]
+    if unknown or missing:
+        raise UserError("error.json_fields", fields=", ".join(sorted(unknown) + missing))
+    for name, value in body.items():
+        spec = schema["properties"][name]
+        kind = _JSON_TYPES.get(spec.get("type", ""), object)
+        if (not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+                or (kind is str and len(value) > spec.get("maxLength", 10**6))):
+            raise UserError("error.json_fields", fields=name)
+    return body

@@ -7,7 +7,7 @@ from .. import accounts, directory, openapi
 from ..models import Role
 from ..security import sessions
 from ..security.access import login_required, public, requires
-from ..web import UserError, client_ip, csrf_token, get_db, t
+from ..web import client_ip, csrf_token, get_db, json_body, t
 from .auth import session_cookie_args
 from .scopes import candidate_organisation
 
@@ -20,21 +20,6 @@ USER_SCHEMA = {"type": "object", "properties": {
 LOGIN_SCHEMA = {"type": "object", "required": ["username", "password"], "additionalProperties": False,
                 "properties": {"username": {"type": "string", "maxLength": 64},
                                "password": {"type": "string", "maxLength": 256}}}
-
-
-def _json_body(schema: dict) -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise UserError("error.json_body")
-    unknown = set(body) - set(schema["properties"])
-    missing = [k for k in schema.get("required", ()) if k not in body]
-    if unknown or missing:
-        raise UserError("error.json_fields", fields=", ".join(sorted(unknown) + missing))
-    for name, value in body.items():
-        spec = schema["properties"][name]
-        if spec["type"] == "string" and (not isinstance(value, str) or len(value) > spec.get("maxLength", 10**6)):
-            raise UserError("error.json_fields", fields=name)
-    return body
 
 
 def _user_json(user) -> dict:
@@ -64,7 +49,7 @@ def csrf():
 @openapi.documented("Sign in; sets the session cookie", tags=("auth",), request=LOGIN_SCHEMA,
                     responses={200: USER_SCHEMA})
 def login():
-    body = _json_body(LOGIN_SCHEMA)
+    body = json_body(LOGIN_SCHEMA)
     db = get_db()
     try:
         signed = accounts.sign_in(db, body["username"], body["password"], g.now, client_ip(),
