@@ -15,7 +15,13 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Front-end packages from npm, pinned by the lockfile, served by the platform (never a CDN).
+CLIENT_STAMP := candidate_client/node_modules/.package-lock.json
+$(CLIENT_STAMP): candidate_client/package.json candidate_client/package-lock.json
+	cd candidate_client && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CLIENT_STAMP)
+
+setup: $(STAMP) $(CLIENT_STAMP)
 
 run: setup
 	$(BIN)/examctl db upgrade

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--setup", help="machine setup JSON (the machine block of a task file)")
     sim.add_argument("--ray", action="append", default=[], help=RAY_HELP)
     sim.add_argument("--json", action="store_true", help="print one JSON object (the only output format)")
+    sim.add_argument("--heightmap", metavar="FILE.npy", help="mill only: save the display heightmap (float32, "
+                     "shape (ny, nx), row 0 at the smallest Y) with numpy.save")
     return parser
 
 
@@ -92,7 +94,20 @@ def _sim(args) -> int:
     except ValueError as exc:
         print(f"examctl sim: bad setup: {exc}", file=sys.stderr)
         return 2
-    json.dump(report(simulate(program, machine_setup), rays), sys.stdout, ensure_ascii=False)
+    simulation = simulate(program, machine_setup)
+    if getattr(args, "heightmap", None):
+        if args.machine != "mill":
+            print("examctl sim: --heightmap is for the mill only", file=sys.stderr)
+            return 2
+        import numpy as np
+
+        from simulators.cnc_mill.run import heightmap
+        try:
+            np.save(args.heightmap, heightmap(simulation))
+        except OSError as exc:
+            print(f"examctl sim: {exc}", file=sys.stderr)
+            return 2
+    json.dump(report(simulation, rays), sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
 

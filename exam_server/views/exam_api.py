@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify
 
-from .. import delivery, openapi
+from .. import delivery, openapi, papers
 from ..accounts import LoginRefused
 from ..errors import UserError
 from ..models import AdjustmentKind, Attempt, ExamSession, Role, RosterEntry, TimeAdjustment
@@ -84,6 +84,16 @@ def start_attempt(entry_id: int):
                     tags=("candidate",), responses={200: STATE_SCHEMA})
 def attempt(attempt_id: int):
     return jsonify(delivery.attempt_state(get_db(), own_attempt(attempt_id), g.now))
+
+
+@bp.get("/attempts/<int:attempt_id>/paper")
+@requires(Role.candidate)
+@openapi.documented("The attempt's paper as the candidate sees it (no keys; items and options in this "
+                    "attempt's order)", tags=("candidate",), responses={200: {"type": "object"}})
+def paper(attempt_id: int):
+    attempt = own_attempt(attempt_id)
+    full = papers.paper_for(attempt)
+    return jsonify(papers.candidate_view(full, papers.seed_of(attempt, full)))
 
 
 @bp.post("/attempts/<int:attempt_id>/saves")

@@ -58,6 +58,16 @@ def chrome():
     shutil.rmtree(profile, ignore_errors=True)
 
 
+def check_in_page(chrome, base, ticket, id_number, pin):
+    from selenium.webdriver.common.by import By
+
+    chrome.get(base + "/check-in")
+    chrome.find_element(By.ID, "ticket").send_keys(ticket)
+    chrome.find_element(By.ID, "id-number").send_keys(id_number)
+    chrome.find_element(By.ID, "pin").send_keys(pin)
+    chrome.find_element(By.ID, "check-in-submit").click()
+
+
 def _sign_in(chrome, base, username, password):
     from selenium.webdriver.common.by import By
 
@@ -87,3 +97,51 @@ def test_wrong_password_shows_the_error_and_stays_signed_out(live_server, chrome
     _sign_in(chrome, live_server, "admin", "not-the-password")
     assert chrome.find_element(By.ID, "login-error").text == "用户名或密码错误。"
     assert chrome.get_cookie("exam_session") is None
+
+
+def _running_session(database) -> tuple[str, str, str]:
+    """Open check-in and start the demo session; the first seat's ticket, ID number and the room PIN."""
+    from sqlalchemy import select
+
+    from exam_server import delivery
+    from exam_server.accounts import find_user
+    from exam_server.models import ExamSession, utcnow
+
+    with database.transaction() as db:
+        session = db.execute(select(ExamSession)).scalars().first()
+        examiner = find_user(db, "examiner_nj01")
+        pin = delivery.open_check_in(db, session, examiner, utcnow())
+        delivery.start_session(db, session, examiner, utcnow())
+        entry = session.roster[0]
+        return entry.ticket_number, entry.candidate.id_number, pin
+
+
+def test_theory_exam_answers_survive_a_reload_and_submit(live_server, chrome, database):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ticket, id_number, pin = _running_session(database)
+    wait = WebDriverWait(chrome, 10)
+    check_in_page(chrome, live_server, ticket, id_number, "999999")
+    wait.until(lambda d: d.find_element(By.ID, "check-in-error").text)
+    assert chrome.find_element(By.ID, "check-in-error").text == "准考证号、身份证号或考场口令不正确。"
+    check_in_page(chrome, live_server, ticket, id_number, pin)
+    wait.until(ec.visibility_of_element_located((By.ID, "stem")))
+    assert chrome.find_element(By.ID, "timer").text.startswith(("02:00", "01:59"))
+    stem = chrome.find_element(By.ID, "stem").text
+    chrome.find_elements(By.CSS_SELECTOR, "#answers input")[1].click()          # answer the first question: B
+    chrome.find_element(By.ID, "flag").click()
+    wait.until(lambda d: d.find_element(By.ID, "save-status").text.startswith("已保存"))
+    chrome.refresh()
+    wait.until(ec.visibility_of_element_located((By.ID, "stem")))
+    assert chrome.find_element(By.ID, "stem").text == stem                    # same order after the reload
+    assert chrome.find_elements(By.CSS_SELECTOR, "#answers input")[1].is_selected()
+    first = chrome.find_element(By.CSS_SELECTOR, "#navigator button")
+    assert "answered" in first.get_attribute("class") and "flagged" in first.get_attribute("class")
+    chrome.find_element(By.ID, "to-review").click()
+    assert chrome.find_element(By.ID, "unanswered").text == "未答：19 题"
+    chrome.find_element(By.ID, "submit").click()
+    chrome.find_element(By.ID, "confirm-yes").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "receipt-text")))
+    assert chrome.find_element(By.ID, "receipt-text").text.startswith("共作答 1 题。交卷凭证：")
