@@ -103,9 +103,17 @@ def _audit_verify(settings: Settings, args) -> int:
 
 
 def _serve(settings: Settings, args) -> int:
+    if settings.async_mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()  # before Flask, SQLAlchemy and the drivers import socket and threading
     from . import create_app
+    from .sweeper import run_forever
+
     app = create_app()
+    socketio = app.extensions["socketio"]
+    socketio.start_background_task(run_forever, app, socketio.sleep)
     host, port = args.host or settings.host, args.port or settings.port
     print(_say(settings, "cli.serving", url=f"http://{host}:{port}"))
-    app.extensions["socketio"].run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
     return 0

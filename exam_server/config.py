@@ -24,7 +24,7 @@ class Settings:
     session_idle_minutes: int = field(default_factory=lambda: int(_env("EXAM_SESSION_IDLE_MINUTES", "30")))
     session_absolute_hours: int = field(default_factory=lambda: int(_env("EXAM_SESSION_ABSOLUTE_HOURS", "12")))
     secure_cookies: bool = field(default_factory=lambda: _env("EXAM_SECURE_COOKIES", "0") == "1")
-    async_mode: str = field(default_factory=lambda: _env("EXAM_ASYNC_MODE", "threading"))
+    async_mode: str = field(default_factory=lambda: _env("EXAM_ASYNC_MODE", "gevent"))
     host: str = field(default_factory=lambda: _env("EXAM_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("EXAM_PORT", "5000")))
 

@@ -302,8 +302,9 @@ def submit(db: Session, attempt: Attempt, candidate: User, now: datetime) -> dic
 
 def sweep(db: Session, now: datetime) -> int:
     """Close attempts whose time ran out (past the grace window), with the deadline as their finish time."""
-    open_attempts = db.execute(select(Attempt).where(Attempt.submitted_at.is_(None),
-                                                     Attempt.voided_at.is_(None))).scalars().all()
+    # FOR UPDATE: a second sweeper (another server process) waits, then no longer sees these as open.
+    open_attempts = db.execute(select(Attempt).where(Attempt.submitted_at.is_(None), Attempt.voided_at.is_(None))
+                               .with_for_update()).scalars().all()
     closed = 0
     for attempt in open_attempts:
         state = clock(attempt, now)
