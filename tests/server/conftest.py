@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import uuid
 
 import pytest
@@ -128,3 +129,76 @@ def browser(client) -> Browser:
 def new_browser(app):
     """Several independent browsers in one test (each with its own cookies)."""
     return lambda: Browser(app.test_client())
+
+
+# ---- browsers ---------------------------------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def require_browser():
+    if os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER):
+        return
+    message = "no Chromium/ChromeDriver (apt-get install chromium chromium-driver)"
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def chrome():
+    require_browser()
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not try to download anything
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="chrome-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--lang=en-US", f"--user-data-dir={profile}", "--window-size=1280,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def check_in_page(chrome, base, ticket, id_number, pin):
+    from selenium.webdriver.common.by import By
+
+    chrome.get(base + "/check-in")
+    chrome.find_element(By.ID, "ticket").send_keys(ticket)
+    chrome.find_element(By.ID, "id-number").send_keys(id_number)
+    chrome.find_element(By.ID, "pin").send_keys(pin)
+    chrome.find_element(By.ID, "check-in-submit").click()
+
+
+def sign_in(chrome, base, username, password):
+    from selenium.webdriver.common.by import By
+
+    chrome.get(base + "/login")
+    chrome.find_element(By.ID, "username").send_keys(username)
+    chrome.find_element(By.ID, "password").send_keys(password)
+    chrome.find_element(By.ID, "login-submit").click()
+
+
+def start_demo_session(database, duration_s: int | None = None) -> tuple[str, str, str]:
+    """Open check-in and start the demo session: the first seat's ticket, ID number and the room PIN."""
+    from sqlalchemy import select
+
+    from exam_server import delivery
+    from exam_server.accounts import find_user
+    from exam_server.models import ExamSession, utcnow
+
+    with database.transaction() as db:
+        session = db.execute(select(ExamSession)).scalars().first()
+        if duration_s is not None:
+            session.duration_s = duration_s
+        examiner = find_user(db, "examiner_nj01")
+        pin = delivery.open_check_in(db, session, examiner, utcnow())
+        delivery.start_session(db, session, examiner, utcnow())
+        entry = session.roster[0]
+        return entry.ticket_number, entry.candidate.id_number, pin

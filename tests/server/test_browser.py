@@ -1,30 +1,17 @@
-"""A person at the login page, in headless Chromium: the zh-CN page, a sign-in, the role's home page.
+"""People in headless Chromium: the zh-CN login page and role homes, and a candidate's theory exam.
 
 Skips with a message when Chromium is not installed, unless REQUIRE_BROWSER=1 (as in CI), where it fails.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.server.conftest import check_in_page, sign_in, start_demo_session
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-def _require_browser():
-    if os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER):
-        return
-    message = "no Chromium/ChromeDriver (apt-get install chromium chromium-driver)"
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture
@@ -37,46 +24,6 @@ def live_server(app):
     thread.join(5)
 
 
-@pytest.fixture
-def chrome():
-    _require_browser()
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not try to download anything
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chrome-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--lang=en-US", f"--user-data-dir={profile}", "--window-size=1280,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-def check_in_page(chrome, base, ticket, id_number, pin):
-    from selenium.webdriver.common.by import By
-
-    chrome.get(base + "/check-in")
-    chrome.find_element(By.ID, "ticket").send_keys(ticket)
-    chrome.find_element(By.ID, "id-number").send_keys(id_number)
-    chrome.find_element(By.ID, "pin").send_keys(pin)
-    chrome.find_element(By.ID, "check-in-submit").click()
-
-
-def _sign_in(chrome, base, username, password):
-    from selenium.webdriver.common.by import By
-
-    chrome.get(base + "/login")
-    chrome.find_element(By.ID, "username").send_keys(username)
-    chrome.find_element(By.ID, "password").send_keys(password)
-    chrome.find_element(By.ID, "login-submit").click()
-
-
 def test_examiner_signs_in_through_the_zh_cn_page(live_server, chrome):
     from selenium.webdriver.common.by import By
 
@@ -84,7 +31,7 @@ def test_examiner_signs_in_through_the_zh_cn_page(live_server, chrome):
     assert chrome.current_url.endswith("/login")
     assert chrome.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"  # even with an English browser
     assert chrome.find_element(By.ID, "login-submit").text == "登录"
-    _sign_in(chrome, live_server, "examiner_nj01", "Demo@2026")
+    sign_in(chrome, live_server, "examiner_nj01", "Demo@2026")
     assert chrome.current_url.endswith("/home/examiner")
     assert chrome.find_element(By.ID, "home-title").text == "考评员首页"
     rows = chrome.find_elements(By.CSS_SELECTOR, "#candidates tbody tr")
@@ -94,26 +41,9 @@ def test_examiner_signs_in_through_the_zh_cn_page(live_server, chrome):
 def test_wrong_password_shows_the_error_and_stays_signed_out(live_server, chrome):
     from selenium.webdriver.common.by import By
 
-    _sign_in(chrome, live_server, "admin", "not-the-password")
+    sign_in(chrome, live_server, "admin", "not-the-password")
     assert chrome.find_element(By.ID, "login-error").text == "用户名或密码错误。"
     assert chrome.get_cookie("exam_session") is None
-
-
-def _running_session(database) -> tuple[str, str, str]:
-    """Open check-in and start the demo session; the first seat's ticket, ID number and the room PIN."""
-    from sqlalchemy import select
-
-    from exam_server import delivery
-    from exam_server.accounts import find_user
-    from exam_server.models import ExamSession, utcnow
-
-    with database.transaction() as db:
-        session = db.execute(select(ExamSession)).scalars().first()
-        examiner = find_user(db, "examiner_nj01")
-        pin = delivery.open_check_in(db, session, examiner, utcnow())
-        delivery.start_session(db, session, examiner, utcnow())
-        entry = session.roster[0]
-        return entry.ticket_number, entry.candidate.id_number, pin
 
 
 def test_theory_exam_answers_survive_a_reload_and_submit(live_server, chrome, database):
@@ -121,7 +51,7 @@ def test_theory_exam_answers_survive_a_reload_and_submit(live_server, chrome, da
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    ticket, id_number, pin = _running_session(database)
+    ticket, id_number, pin = start_demo_session(database)
     wait = WebDriverWait(chrome, 10)
     check_in_page(chrome, live_server, ticket, id_number, "999999")
     wait.until(lambda d: d.find_element(By.ID, "check-in-error").text)
