@@ -6,7 +6,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from .models import LoginThrottle, Organisation, Role, RoleAssignment, User
+from .models import ExamSession, LoginThrottle, Organisation, Role, RoleAssignment, User
 from .security import throttle
 
 PAGE_SIZE = 100
@@ -55,3 +55,8 @@ def login_failures(db: Session, users: Sequence[User]) -> dict[int, int]:
 
 def get_user_or_none(db: Session, user_id: int) -> User | None:
     return db.get(User, user_id)
+
+
+def sessions_in_scope(db: Session, assignments: Sequence[RoleAssignment]) -> list[ExamSession]:
+    return list(db.execute(select(ExamSession).join(Organisation, Organisation.id == ExamSession.organisation_id)
+                           .where(_within(assignments)).order_by(ExamSession.scheduled_start_at)).scalars())

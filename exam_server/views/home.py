@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import accounts, directory
-from ..models import JobType, Role
+from .. import accounts, delivery, directory
+from ..models import ExamSession, JobType, Role
 from ..security.access import login_required, primary_role, public, requires
 from ..web import client_ip, get_db
-from .scopes import candidate_organisation
+from .scopes import candidate_organisation, session_organisation
 
 bp = Blueprint("home", __name__)
 
@@ -48,7 +48,9 @@ def role_home(role: str):
     elif wanted in (Role.examiner, Role.supervisor):
         candidates, total = directory.candidates_in_scope(db, assignments, page)
         context.update(candidates=candidates, total=total, page=page, page_size=directory.PAGE_SIZE,
-                       failures=directory.login_failures(db, candidates))
+                       failures=directory.login_failures(db, candidates),
+                       exam_sessions=directory.sessions_in_scope(db, assignments),
+                       session_status=lambda s: delivery.session_status(s, g.now))
     return render_template(f"home/{wanted.value}.html", **context)
 
 
@@ -61,3 +63,12 @@ def reset_login_delay(user_id: int):
     db.commit()
     flash(candidate.display_name, "login_delay_reset")
     return redirect(url_for("home.role_home", role=Role.examiner.value))
+
+
+@bp.get("/sessions/<int:session_id>")
+@requires(Role.examiner, Role.supervisor, scope=session_organisation)
+def exam_session(session_id: int):
+    session = get_db().get(ExamSession, session_id)
+    can_act = any(a.role is Role.examiner for a in g.assignments)
+    return render_template("session.html", session=session, can_act=can_act,
+                           roles=sorted({a.role for a in g.user.active_roles()}, key=list(Role).index))

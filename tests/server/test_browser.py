@@ -75,3 +75,20 @@ def test_theory_exam_answers_survive_a_reload_and_submit(live_server, chrome, da
     chrome.find_element(By.ID, "confirm-yes").click()
     wait.until(ec.visibility_of_element_located((By.ID, "receipt-text")))
     assert chrome.find_element(By.ID, "receipt-text").text.startswith("共作答 1 题。交卷凭证：")
+
+
+def test_examiner_opens_check_in_and_starts_the_session(live_server, chrome):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(chrome, 10)
+    sign_in(chrome, live_server, "examiner_nj01", "Demo@2026")
+    chrome.find_element(By.CSS_SELECTOR, "#sessions a").click()
+    wait.until(lambda d: d.find_element(By.ID, "session-status").text == "未开始")
+    assert len(chrome.find_elements(By.CSS_SELECTOR, "#roster tbody tr")) == 10
+    chrome.find_element(By.CSS_SELECTOR, '[data-action="check-in"]').click()
+    wait.until(lambda d: d.find_element(By.ID, "session-status").text == "签到中")
+    pin = chrome.find_element(By.ID, "pin").text
+    assert len(pin) == 6 and pin.isdigit()
+    chrome.find_element(By.CSS_SELECTOR, '[data-action="start"]').click()
+    wait.until(lambda d: d.find_element(By.ID, "session-status").text == "考试中")
