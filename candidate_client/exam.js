@@ -14,6 +14,9 @@
     remainingMs: 0, syncedAt: 0, warned: new Set(), finished: false, submitting: false, retryMs: 1000,
   };
   let outbox, socket, flushing = false, retryTimer = 0;
+  // One browser at a time: this tab's id survives reloads (sessionStorage), a second tab gets its own.
+  const CLIENT = sessionStorage.getItem("exam-client") || newOpId();
+  sessionStorage.setItem("exam-client", CLIENT);
 
   async function api(method, path, body) {
     const response = await fetch(path, {
@@ -61,9 +64,12 @@
 
   async function resync() {
     try {
-      syncClock(await api("GET", `/api/attempts/${state.attemptId}`));
+      syncClock(await api("GET", `/api/attempts/${state.attemptId}?client_id=${CLIENT}`));
       if (["submitted", "voided"].includes(state.phase)) showFinished(null, true);
-    } catch (error) { /* offline: the local countdown continues from the last sync */ }
+    } catch (error) {
+      if (error.code === "delivery.taken_over") stopHere(error.message);
+      /* otherwise offline: the local countdown continues from the last sync */
+    }
   }
 
   // ---- saving ------------------------------------------------------------------------------------------
@@ -72,7 +78,7 @@
     state.answers[itemId] = answer;
     state.seq += 1;
     await outbox.put({ op_id: newOpId(), attempt_id: state.attemptId, seq: state.seq, item_id: itemId,
-                       value: answer.value, flagged: answer.flagged });
+                       value: answer.value, flagged: answer.flagged, client_id: CLIENT });
     renderNavigator();
     flush();
   }
@@ -99,6 +105,10 @@
           const ack = await send(op);
           if (ack.error && ack.error.code === "delivery.attempt_closed") {
             await resync();
+            return;
+          }
+          if (ack.error && ack.error.code === "delivery.taken_over") {
+            stopHere(tr("delivery.taken_over"));
             return;
           }
           if (!ack.ok && !(ack.error && ack.error.code === "delivery.bad_op")) {
@@ -249,10 +259,16 @@
     while (flushing) await new Promise((resolve) => setTimeout(resolve, 50));
     await flush();                       // everything typed goes in before the submission
     try {
-      showFinished(await api("POST", `/api/attempts/${state.attemptId}/submit`), timeUp);
+      showFinished(await api("POST", `/api/attempts/${state.attemptId}/submit`, { client_id: CLIENT }), timeUp);
     } catch (error) {
       showFinished(null, true);          // already closed by the server (time up, or the examiner)
     }
+  }
+
+  function stopHere(message) {
+    state.finished = true;
+    showFinished(null, false);
+    $("receipt").replaceChildren(element("p", { id: "stopped" }, message));
   }
 
   function showFinished(receipt, timeUp) {
@@ -290,8 +306,21 @@
     document.documentElement.style.setProperty("--exam-font", `${size}px`);
   }
 
+  async function claim() {
+    // Another browser holds the attempt: wait here until the examiner approves the move.
+    for (;;) {
+      try {
+        return await api("POST", `/api/roster/${ENTRY}/attempt`, { client_id: CLIENT });
+      } catch (error) {
+        if (error.code !== "delivery.other_browser") throw error;
+        $("loading").textContent = error.message;
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+      }
+    }
+  }
+
   async function start() {
-    const server = await api("POST", `/api/roster/${ENTRY}/attempt`);
+    const server = await claim();
     state.attemptId = server.attempt_id;
     outbox = await Outbox.open(state.attemptId);
     state.paper = await api("GET", `/api/attempts/${state.attemptId}/paper`);

@@ -44,6 +44,9 @@
     const actions = document.createElement("td");
     if (CAN_ACT) {
       actions.append(button(M.reset_seat, () => act(() => api("POST", `/api/roster/${entry.roster_entry_id}/seat-delay/reset`))));
+      if (attempt && attempt.takeover_waiting) {
+        actions.append(button(M.approve_takeover, () => act(() => api("POST", `/api/attempts/${attempt.id}/takeover/approve`))));
+      }
       if (attempt && ["active", "paused"].includes(attempt.phase)) {
         actions.append(button(M.add_time, () => act(async () => {
           const minutes = Number(prompt(M.minutes, "5"));

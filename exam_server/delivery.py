@@ -165,6 +165,34 @@ def start_attempt(db: Session, entry: RosterEntry, now: datetime) -> Attempt:
     return attempt
 
 
+def claim_browser(db: Session, attempt: Attempt, client_id: str, now: datetime) -> bool:
+    """One browser at a time. The first browser holds the attempt; another one is recorded as asking to
+    take over and gets it only when the examiner approves. Returns whether `client_id` holds the attempt."""
+    if not (isinstance(client_id, str) and 8 <= len(client_id) <= 40):
+        raise UserError("delivery.bad_op")
+    if attempt.client_id in (None, client_id):
+        attempt.client_id = client_id
+        return True
+    if attempt.takeover_client_id != client_id:
+        attempt.takeover_client_id, attempt.takeover_requested_at = client_id, now
+        audit.record(db, "takeover_requested", actor=attempt.roster_entry.candidate, object_type="attempt",
+                     object_id=attempt.id, now=now)
+    return False
+
+
+def approve_takeover(db: Session, attempt: Attempt, examiner: User, now: datetime) -> None:
+    if attempt.takeover_client_id is None:
+        raise UserError("delivery.no_takeover", 409)
+    attempt.client_id, attempt.takeover_client_id, attempt.takeover_requested_at = attempt.takeover_client_id, None, None
+    audit.record(db, "takeover_approved", actor=examiner, object_type="attempt", object_id=attempt.id, now=now)
+
+
+def check_browser(attempt: Attempt, client_id: Optional[str]) -> None:
+    """Refuse a browser that no longer holds the attempt (the examiner moved it elsewhere)."""
+    if attempt.client_id is not None and client_id != attempt.client_id:
+        raise UserError("delivery.taken_over", 409)
+
+
 def adjust_time(db: Session, attempt: Attempt, seconds: int, kind: AdjustmentKind, reason: str, examiner: User,
                 now: datetime) -> TimeAdjustment:
     if not reason.strip():
@@ -200,12 +228,13 @@ class SaveOp:
     item_id: str
     value: Any
     flagged: bool = False
+    client_id: Optional[str] = None
 
     @classmethod
     def parse(cls, payload: Any) -> "SaveOp":
         """Validate an operation as the client sent it; raises UserError."""
         if not isinstance(payload, dict) or set(payload) - {"op_id", "seq", "item_id", "value", "flagged",
-                                                             "attempt_id"}:
+                                                             "attempt_id", "client_id"}:
             raise UserError("delivery.bad_op")
         op_id, seq, item_id = payload.get("op_id"), payload.get("seq"), payload.get("item_id")
         if not (isinstance(op_id, str) and 8 <= len(op_id) <= 40 and isinstance(item_id, str)
@@ -214,7 +243,10 @@ class SaveOp:
         flagged = payload.get("flagged", False)
         if not isinstance(flagged, bool) or len(canonical_json(payload.get("value"))) > MAX_VALUE_BYTES:
             raise UserError("delivery.bad_op")
-        return cls(op_id, seq, item_id, payload.get("value"), flagged)
+        client_id = payload.get("client_id")
+        if client_id is not None and not (isinstance(client_id, str) and len(client_id) <= 40):
+            raise UserError("delivery.bad_op")
+        return cls(op_id, seq, item_id, payload.get("value"), flagged, client_id)
 
 
 @dataclass(frozen=True)
@@ -242,6 +274,7 @@ def apply_save(db: Session, attempt: Attempt, op: SaveOp, now: datetime) -> Save
         if known.attempt_id != attempt.id:
             raise UserError("delivery.bad_op")
         return SaveAck(op.op_id, known.seq, duplicate=True, applied=known.applied)
+    check_browser(attempt, op.client_id)
     if not clock(attempt, now).accepts_saves(now):
         raise UserError("delivery.attempt_closed", 409)
     upsert = _insert(db, Response.__table__).values(
@@ -265,6 +298,10 @@ def attempt_state(db: Session, attempt: Attempt, now: datetime) -> dict:
     state = clock(attempt, now)
     return {"attempt_id": attempt.id, "phase": state.phase.value, "remaining_ms": state.remaining_ms,
             "last_seq": attempt.last_seq, "responses": responses_of(db, attempt)}
+
+
+def takeover_waiting(attempt: Attempt) -> bool:
+    return attempt.takeover_client_id is not None
 
 
 def responses_of(db: Session, attempt: Attempt) -> dict[str, dict]:

@@ -66,8 +66,11 @@ def on_save(payload):
 
 
 def on_state(payload):
-    return _with_own_attempt(payload, lambda db, attempt, now: {"ok": True,
-                                                                  **delivery.attempt_state(db, attempt, now)})
+    def state(db, attempt, now):
+        delivery.check_browser(attempt, payload.get("client_id"))
+        return {"ok": True, **delivery.attempt_state(db, attempt, now)}
+
+    return _with_own_attempt(payload, state)
 
 
 def register(socketio) -> None:

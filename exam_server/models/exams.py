@@ -96,6 +96,10 @@ class Attempt(Base):
     voided_at: Mapped[Optional[datetime]]
     receipt_hash: Mapped[str] = mapped_column(String(64), default="")
     last_seq: Mapped[int] = mapped_column(default=0)   # highest save sequence number received
+    # One browser at a time: the active browser's id, and a second browser waiting for the examiner's approval.
+    client_id: Mapped[Optional[str]] = mapped_column(String(40))
+    takeover_client_id: Mapped[Optional[str]] = mapped_column(String(40))
+    takeover_requested_at: Mapped[Optional[datetime]]
 
     roster_entry: Mapped[RosterEntry] = relationship(back_populates="attempt")
     adjustments: Mapped[list["TimeAdjustment"]] = relationship(order_by="TimeAdjustment.id")

@@ -2,7 +2,7 @@
 and time actions; the supervisor's read-only view. Socket.IO carries the same saves (events.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify
+from flask import Blueprint, abort, g, jsonify, request
 
 from .. import delivery, openapi, papers
 from ..accounts import LoginRefused
@@ -21,7 +21,10 @@ CHECK_IN_SCHEMA = {"type": "object", "required": ["ticket_number", "id_number", 
     "pin": {"type": "string", "maxLength": 12}}}
 SAVE_SCHEMA = {"type": "object", "required": ["op_id", "seq", "item_id"], "properties": {
     "op_id": {"type": "string", "maxLength": 40}, "seq": {"type": "integer"}, "item_id": {"type": "string"},
-    "value": {}, "flagged": {"type": "boolean"}, "attempt_id": {"type": "integer"}}}
+    "value": {}, "flagged": {"type": "boolean"}, "attempt_id": {"type": "integer"},
+    "client_id": {"type": "string", "maxLength": 40}}}
+CLIENT_SCHEMA = {"type": "object", "required": ["client_id"],
+                 "properties": {"client_id": {"type": "string", "maxLength": 40}}}
 PAUSE_SCHEMA = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 300}}}
 TIME_SCHEMA = {"type": "object", "required": ["seconds", "kind", "reason"], "properties": {
     "seconds": {"type": "integer"}, "kind": {"type": "string", "enum": [k.value for k in AdjustmentKind]},
@@ -67,14 +70,20 @@ def check_in():
 
 @bp.post("/roster/<int:entry_id>/attempt")
 @requires(Role.candidate)
-@openapi.documented("Start (or resume) the candidate's attempt", tags=("candidate",), responses={200: STATE_SCHEMA})
+@openapi.documented("Start (or resume) the candidate's attempt in this browser; 409 while another browser holds "
+                    "it (the examiner can approve the move)", tags=("candidate",), request=CLIENT_SCHEMA,
+                    responses={200: STATE_SCHEMA})
 def start_attempt(entry_id: int):
+    client_id = json_body(CLIENT_SCHEMA)["client_id"]
     db = get_db()
     entry = db.get(RosterEntry, entry_id)
     if entry is None or entry.candidate_id != g.user.id:
         abort(404)
     attempt = delivery.start_attempt(db, entry, g.now)
-    db.commit()
+    held = delivery.claim_browser(db, attempt, client_id, g.now)
+    db.commit()  # a takeover request is kept even though this browser is refused for now
+    if not held:
+        return jsonify(error={"code": "delivery.other_browser", "message": t("delivery.other_browser")}), 409
     return jsonify(delivery.attempt_state(db, attempt, g.now))
 
 
@@ -83,7 +92,9 @@ def start_attempt(entry_id: int):
 @openapi.documented("The attempt's time and saved responses (resume after a reload or on another computer)",
                     tags=("candidate",), responses={200: STATE_SCHEMA})
 def attempt(attempt_id: int):
-    return jsonify(delivery.attempt_state(get_db(), own_attempt(attempt_id), g.now))
+    attempt = own_attempt(attempt_id)
+    delivery.check_browser(attempt, request.args.get("client_id"))
+    return jsonify(delivery.attempt_state(get_db(), attempt, g.now))
 
 
 @bp.get("/attempts/<int:attempt_id>/paper")
@@ -110,10 +121,14 @@ def save(attempt_id: int):
 
 @bp.post("/attempts/<int:attempt_id>/submit")
 @requires(Role.candidate)
-@openapi.documented("Final submission; returns the receipt", tags=("candidate",), responses={200: {"type": "object"}})
+@openapi.documented("Final submission; returns the receipt", tags=("candidate",), request=CLIENT_SCHEMA,
+                    responses={200: {"type": "object"}})
 def submit(attempt_id: int):
+    client_id = json_body(CLIENT_SCHEMA)["client_id"]
     db = get_db()
-    receipt = delivery.submit(db, own_attempt(attempt_id), g.user, g.now)
+    attempt = own_attempt(attempt_id)
+    delivery.check_browser(attempt, client_id)
+    receipt = delivery.submit(db, attempt, g.user, g.now)
     db.commit()
     return jsonify(receipt)
 
@@ -137,7 +152,8 @@ def session_overview(session_id: int):
         if entry.attempt is not None:
             state = delivery.clock(entry.attempt, g.now)
             row["attempt"] = {"id": entry.attempt.id, "phase": state.phase.value, "remaining_ms": state.remaining_ms,
-                              "last_seq": entry.attempt.last_seq}
+                              "last_seq": entry.attempt.last_seq,
+                              "takeover_waiting": delivery.takeover_waiting(entry.attempt)}
         roster.append(row)
     return jsonify(id=session.id, exam=session.exam.name, room=session.room,
                    status=delivery.session_status(session, g.now), duration_s=session.duration_s, roster=roster)
@@ -208,6 +224,17 @@ def adjust_time(attempt_id: int):
                                  g.now)
     db.commit()
     return jsonify(adjustment_id=entry.id)
+
+
+@bp.post("/attempts/<int:attempt_id>/takeover/approve")
+@requires(*EXAMINER, scope=attempt_organisation)
+@openapi.documented("Let the candidate continue on the computer that asked to take over", tags=("examiner",),
+                    responses={200: {"type": "object"}})
+def approve_takeover(attempt_id: int):
+    db = get_db()
+    delivery.approve_takeover(db, db.get(Attempt, attempt_id), g.user, g.now)
+    db.commit()
+    return jsonify(ok=True)
 
 
 @bp.post("/time-adjustments/<int:adjustment_id>/revert")

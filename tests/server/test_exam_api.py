@@ -42,12 +42,12 @@ def checked_in(new_browser, database, session_id, number, pin):
     candidate = new_browser()
     response = candidate.post_json("/api/check-in", {"ticket_number": ticket, "id_number": id_number, "pin": pin})
     assert response.status_code == 200, response.json
-    attempt = candidate.post_json(f"/api/roster/{entry_id}/attempt").json
+    attempt = candidate.post_json(f"/api/roster/{entry_id}/attempt", {"client_id": f"browser-{number:04d}"}).json
     return candidate, attempt["attempt_id"]
 
 
-def save_op(seq, item, value):
-    return {"op_id": uuid.uuid4().hex, "seq": seq, "item_id": item, "value": value}
+def save_op(seq, item, value, client="browser-0001"):
+    return {"op_id": uuid.uuid4().hex, "seq": seq, "item_id": item, "value": value, "client_id": client}
 
 
 def test_check_in_needs_ticket_id_and_pin_and_slows_down_per_seat(new_browser, examiner, database, session_id):
@@ -74,11 +74,11 @@ def test_answers_survive_a_reload_and_submission_gives_a_receipt(new_browser, ex
     for seq, (item, value) in enumerate([("q1", "A"), ("q2", ["B", "D"]), ("q1", "C")], start=1):
         ack = candidate.post_json(f"/api/attempts/{attempt_id}/saves", save_op(seq, item, value))
         assert ack.status_code == 200 and ack.json["ok"] and ack.json["seq"] == seq
-    state = candidate.get(f"/api/attempts/{attempt_id}").json
+    state = candidate.get(f"/api/attempts/{attempt_id}?client_id=browser-0001").json
     assert state["phase"] == "active" and state["last_seq"] == 3
     assert {k: v["value"] for k, v in state["responses"].items()} == {"q1": "C", "q2": ["B", "D"]}
     assert 0 < state["remaining_ms"] <= 120 * 60_000
-    receipt = candidate.post_json(f"/api/attempts/{attempt_id}/submit").json
+    receipt = candidate.post_json(f"/api/attempts/{attempt_id}/submit", {"client_id": "browser-0001"}).json
     assert receipt["answers"] == 2 and len(receipt["hash"]) == 64
     late = candidate.post_json(f"/api/attempts/{attempt_id}/saves", save_op(4, "q3", "A"))
     assert late.status_code == 409 and late.json["error"]["code"] == "delivery.attempt_closed"
@@ -90,7 +90,7 @@ def test_a_candidate_cannot_touch_another_candidates_attempt(new_browser, examin
     other, _ = checked_in(new_browser, database, session_id, 2, pin)
     assert other.get(f"/api/attempts/{first}").status_code == 404
     assert other.post_json(f"/api/attempts/{first}/saves", save_op(1, "q1", "A")).status_code == 404
-    assert other.post_json(f"/api/attempts/{first}/submit").status_code == 404
+    assert other.post_json(f"/api/attempts/{first}/submit", {"client_id": "browser-0002"}).status_code == 404
 
 
 def test_examiner_scope_and_supervisor_is_read_only(new_browser, examiner, database, session_id):
@@ -129,13 +129,33 @@ def test_saves_over_socketio_are_acked_after_commit(database_url, tmp_path, data
     pin = open_and_start(examiner, session_id)
     candidate, attempt_id = checked_in(lambda: Browser(app.test_client()), database, session_id, 3, pin)
     socket = app.extensions["socketio"].test_client(app, flask_test_client=candidate.client)
-    op = {**save_op(1, "q7", "B"), "attempt_id": attempt_id}
+    op = {**save_op(1, "q7", "B", client="browser-0003"), "attempt_id": attempt_id}
     ack = socket.emit("save", op, callback=True)
     assert ack == {"ok": True, "op_id": op["op_id"], "seq": 1, "duplicate": False}
     assert socket.emit("save", op, callback=True)["duplicate"] is True
-    state = socket.emit("state", {"attempt_id": attempt_id}, callback=True)
+    state = socket.emit("state", {"attempt_id": attempt_id, "client_id": "browser-0003"}, callback=True)
     assert state["responses"]["q7"]["value"] == "B"
     assert socket.emit("save", {**op, "attempt_id": attempt_id + 999}, callback=True)["ok"] is False
     assert socket.emit("save", {"attempt_id": attempt_id, "seq": "x"}, callback=True)["error"]["code"] == "delivery.bad_op"
     socket.disconnect()
     app.extensions["exam_db"].dispose()
+
+
+def test_a_second_browser_takes_over_only_with_the_examiners_approval(new_browser, examiner, database, session_id):
+    pin = open_and_start(examiner, session_id)
+    first, attempt_id = checked_in(new_browser, database, session_id, 1, pin)
+    ticket, id_number, entry_id = seat(database, session_id, 1)
+    second = new_browser()                                          # the same candidate on another computer
+    assert second.post_json("/api/check-in", {"ticket_number": ticket, "id_number": id_number,
+                                              "pin": pin}).status_code == 200
+    refused = second.post_json(f"/api/roster/{entry_id}/attempt", {"client_id": "browser-other"})
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "delivery.other_browser"
+    assert first.post_json(f"/api/attempts/{attempt_id}/saves", save_op(1, "q1", "A")).status_code == 200
+    overview = examiner.get(f"/api/sessions/{session_id}").json
+    assert overview["roster"][0]["attempt"]["takeover_waiting"] is True
+    assert examiner.post_json(f"/api/attempts/{attempt_id}/takeover/approve").status_code == 200
+    moved = second.post_json(f"/api/roster/{entry_id}/attempt", {"client_id": "browser-other"})
+    assert moved.status_code == 200 and moved.json["responses"]["q1"]["value"] == "A"
+    stale = first.post_json(f"/api/attempts/{attempt_id}/saves", save_op(2, "q2", "B"))
+    assert stale.status_code == 409 and stale.json["error"]["code"] == "delivery.taken_over"
+    assert first.get(f"/api/attempts/{attempt_id}?client_id=browser-0001").status_code == 409
