@@ -105,10 +105,6 @@ def multiple_cycle(plan) -> None:
         plan.emit_uncompensated(segments)
 
 
-def _params(plan) -> CycleParameters:
-    return plan.params
-
-
 def _set_params(plan, **changes) -> None:
     plan.params = replace(plan.params, **changes)
 
@@ -177,8 +173,11 @@ def _g70(plan) -> None:
     if plan.modal.feed <= 0 and any(seg.feed is None and seg.kind != "rapid" for seg in shape):
         raise Alarm("PS0011", plan.line, "G70 finishing with no F in the shape or before")
     path = cycles.g70(start, shape, plan.line)
-    by_identity = {id(shape[i]): code for i, code in changes.items()}
+    by_identity = {id(shape[i]): change for i, change in changes.items()}
     plan.path(path, {i: by_identity[id(seg)] for i, seg in enumerate(path) if id(seg) in by_identity})
+    feeds = [seg.feed for seg in shape if seg.feed is not None]
+    if feeds:      # as after executing the shape blocks: their last F stays modal
+        plan.set_modal(feed=feeds[-1])
 
 
 def _roughing_shape(plan, start: tuple) -> tuple:
@@ -256,7 +255,9 @@ def _g76(plan):
 
 def collect_shape(plan, start: tuple, keep_feed: bool = False, with_compensation: bool = False) -> tuple:
     """Blocks N p … N q as Segments from ``start`` (work frame, x radius). Returns (segments, type II?)
-    and, ``with_compensation``, a third item: segment index → G40/G41/G42 given in its block.
+    and, ``with_compensation`` (G70), a third item: segment index → {"comp": G40/G41/G42, "speed": S} given
+    in that segment's block (or in a block without motion before it). F and S of the shape are used in G70
+    only (``keep_feed``); G71–G73 ignore them, as the control does.
 
     Checks: PS0065 the ns block has no G00/G01; PS0066 a code not allowed in the shape (one-shot G codes
     other than G04, M98/M99, S/T, cycles, macro statements, G41/G42); PS0063 sequence numbers missing.
@@ -270,6 +271,7 @@ def collect_shape(plan, start: tuple, keep_feed: bool = False, with_compensation
     type_ii = False
     changes = {}
     pending_comp = None
+    pending_speed = None
     evaluate = plan.evaluate_words
     for index, block in enumerate(blocks):
         if block.error is not None:
@@ -289,6 +291,8 @@ def collect_shape(plan, start: tuple, keep_feed: bool = False, with_compensation
             feed = plan.rules.feed(w.values["F"], plan.modal.feed_per_rev)
         if w.g_in_group(7):
             pending_comp = w.g_in_group(7)
+        if "S" in w.values and keep_feed:
+            pending_speed = w.values["S"]
         if w.g_in_group(0) == "G04":
             continue
         sub = plan.shape_plan(w)
@@ -306,8 +310,13 @@ def collect_shape(plan, start: tuple, keep_feed: bool = False, with_compensation
         if pending_comp is not None:
             if seg.kind == "arc":
                 raise Alarm("PS0034", block.line, f"{pending_comp} cannot start or end on an arc")
-            changes[len(segments)] = pending_comp
+            changes.setdefault(len(segments), {})["comp"] = pending_comp
             pending_comp = None
+        if pending_speed is not None:
+            if pending_speed.number < 0:
+                raise Alarm("PS0006", block.line, "S cannot be negative", pending_speed.column)
+            changes.setdefault(len(segments), {})["speed"] = pending_speed.number
+            pending_speed = None
         segments.append(seg)
         pos = end
     if not segments:
@@ -325,7 +334,6 @@ def _check_shape_block(w: BlockWords, block: Block) -> None:
             raise Alarm("PS0066", block.line, f"{name} is not allowed in the ns..nf shape", column)
     for code in w.mcodes:
         raise Alarm("PS0066", block.line, f"M{code:02d} inside the ns..nf shape is not supported")
-    for letter in ("S", "T"):
-        if letter in w.values:
-            raise Alarm("PS0066", block.line, f"{letter} inside the ns..nf shape is not supported by this simulator",
-                        w.values[letter].column)
+    if "T" in w.values:
+        raise Alarm("PS0066", block.line, "T inside the ns..nf shape is not supported by this simulator",
+                    w.values["T"].column)

@@ -9,192 +9,68 @@ M00/M01/M02/M30 → M98/M99.
 Offsets are applied as a shift of the program coordinate system when T is read: the turret moves by the new
 offset with the next move command, not in the T block itself.
 
-Motions are in machine coordinates of the turret reference point (x radius). Rapid moves follow FANUC
-non-linear positioning (each axis at its own rapid rate, so a G00 with both axes is a dog-leg of up to two
-"rapid" motions) unless the setup asks for linear rapids.
+Motions are in machine coordinates of the turret reference point (x radius); moves.py turns the program-frame
+segments of a block into them (time, spindle speed, travel limits, dog-leg rapids).
 """
 from __future__ import annotations
 
 import copy
-import math
-from dataclasses import dataclass, replace
-from typing import Iterator, NamedTuple, Optional
+from dataclasses import replace
+from typing import Optional
 
 from ..core.alarms import Alarm
-from ..core.lexer import Assign, Block, End, Goto, IfGoto, IfThen, Num, While
-from ..core.macro import ARGUMENT_SPEC_I, Variables, evaluate, is_true, variable_number
+from ..core.lexer import Block, Num
+from ..core.macro import Variables
 from ..core.motion import Motion
-from ..core.program import Cursor, ProgramMemory, split_m98_p
+from ..core.runner import ProgramRunner, Stall  # noqa: F401  (Stall is re-exported for run.py)
 from ..core.words import LATHE_GCODES, BlockWords, InputRules, evaluate_words
 from . import cycle_calls
 from .machine import LatheSetup
 from .modal import LatheState, Modal, power_on_state, tool_offset
+from .moves import EPS, MotionContext, arc_centre, segment_motions, spindle_rpm
 from .path import Segment
 
 FAST_PATH = True                # _plain_move for plain G00/G01 blocks (switched off in the equivalence test)
-MAX_BLOCKS = 500_000            # executed blocks before the run is reported as stalled (endless loop)
 LATHE_ADDRESSES = set("GMFSTXZUWIKRPQL")
 SUPPORTED_M = {0, 1, 2, 3, 4, 5, 8, 9, 30, 98, 99}
 THREAD_CODES = ("G32", "G92")
-EPS = 1e-9
 
 
-class Stall(Exception):
-    """The machine waits at a line and never finishes (feed per revolution with the spindle stopped, or an
-    endless loop): a result, not an alarm."""
-
-    def __init__(self, line: int, reason: str):
-        self.line = line
-        self.reason = reason
-        super().__init__(f"stalled at line {line}: {reason}")
-
-    def to_dict(self) -> dict:
-        return {"line": self.line, "reason": self.reason}
-
-
-class MotionContext(NamedTuple):
-    """What turns a program-coordinate segment into machine motions: the modal state of its block."""
-
-    setup: LatheSetup
-    modal: Modal
-    offset: tuple          # (x, z) program → machine
-    line: int
-    program: int
-
-
-class LatheInterpreter:
+class LatheInterpreter(ProgramRunner):
     """Runs a program file: ``for motion in LatheInterpreter(text, setup).motions(): …``.
 
-    Raises :class:`Alarm` or :class:`Stall` from the generator at the block where it happens.
+    The step loop, Macro B statements and M98/M99/G65 come from :class:`~simulators.core.runner.ProgramRunner`;
+    this class executes the NC blocks. Raises :class:`Alarm` or :class:`Stall` from the generator at the block
+    where it happens.
     """
 
     def __init__(self, source: str, setup: LatheSetup, variables: Optional[Variables] = None):
+        super().__init__(source, setup.block_delete, variables)
         self.setup = setup
-        self.memory = ProgramMemory.from_text(source)
-        self.cursor = Cursor(self.memory)
-        self.variables = variables if variables is not None else Variables()
         self.state: LatheState = power_on_state(setup)
-        self.blocks_run = 0
         self._resume_at: Optional[int] = None
-        self.ended = False
-        self.end_line = 0
-
-    # -------------------------------------------------------------------------------------------- loop
-    def motions(self) -> Iterator[Motion]:
-        while not self.ended:
-            yield from self.step()
-
-    def step(self) -> list:
-        """Execute the next block; return its motions."""
-        block = self.cursor.block()
-        if block is None:
-            if self.cursor.at_end_of_subprogram():   # a subprogram without M99 returns anyway
-                self._return(None, self.cursor.frame.call_line)
-                return []
-            self.ended = True
-            return self._finish_at_end()
-        self.blocks_run += 1
-        if self.blocks_run > MAX_BLOCKS:
-            raise Stall(block.line, f"more than {MAX_BLOCKS} blocks executed (endless loop?)")
-        if block.delete and self.setup.block_delete:
-            self.cursor.advance()
-            return []
-        if block.error is not None:
-            raise block.error
-        if block.statement is not None:
-            self._statement(block)
-            return []
-        if not block.words:
-            self.cursor.advance()
-            return []
-        return self._nc_block(block)
-
-    # -------------------------------------------------------------------------------------------- macro
-    def _statement(self, block: Block) -> None:
-        stmt, line, cursor = block.statement, block.line, self.cursor
-        if isinstance(stmt, Assign):
-            self._assign(stmt, line)
-            cursor.advance()
-        elif isinstance(stmt, IfGoto):
-            if is_true(stmt.condition, self.variables, line):
-                cursor.goto(self._number(stmt.target, line), line)
-            else:
-                cursor.advance()
-        elif isinstance(stmt, IfThen):
-            if is_true(stmt.condition, self.variables, line):
-                self._assign(stmt.statement, line)
-            cursor.advance()
-        elif isinstance(stmt, While):
-            cursor.check_loop_number(stmt.loop, line)
-            if stmt.condition is None or is_true(stmt.condition, self.variables, line):
-                cursor.advance()
-            else:
-                cursor.skip_loop(stmt.loop, line)
-        elif isinstance(stmt, End):
-            cursor.check_loop_number(stmt.loop, line)
-            cursor.loop_back(stmt.loop, line)
-        elif isinstance(stmt, Goto):
-            cursor.goto(self._number(stmt.target, line), line)
-
-    def _assign(self, stmt: Assign, line: int) -> None:
-        number = variable_number(stmt.target, self.variables, line)
-        self.variables.set(number, evaluate(stmt.value, self.variables, line), line)
-
-    def _number(self, expr, line: int) -> float:
-        value = evaluate(expr, self.variables, line)
-        if value is None:
-            raise Alarm("PS0128", line, "GOTO a null sequence number")
-        return value
-
-    def _macro_call(self, w: BlockWords) -> None:
-        """G65 P L <arguments>: a macro call with a new level of local variables (argument spec I)."""
-        line = w.line
-        others = [name for name, group, _ in w.gcodes if name != "G65"]
-        if others or w.mcodes:
-            raise Alarm("PS0010", line, "G65 must be alone in its block (no other G or M codes)")
-        if "P" not in w.values:
-            raise Alarm("PS0076", line, "G65 without P")
-        number = InputRules.integer("P", w.values["P"], line)
-        repeats = InputRules.integer("L", w.values["L"], line) if "L" in w.values else 1
-        arguments = {}
-        for letter, value in w.values.items():
-            if letter in ("P", "L"):
-                continue
-            if letter not in ARGUMENT_SPEC_I:
-                raise Alarm("PS0009", line, f"{letter} is not a G65 argument address", value.column)
-            arguments[ARGUMENT_SPEC_I[letter]] = value.number
-        self.memory.get(number, line)
-        self.cursor.advance()
-        if repeats < 1:
-            return
-        self.variables.push(arguments, line)
-        try:
-            self.cursor.call(number, repeats, line, macro=True)
-        except Alarm:
-            self.variables.pop()
-            raise
-
-    def _return(self, seq: Optional[int], line: int) -> None:
-        left = self.cursor.return_from(seq, line)
-        if left is not None:
-            self.variables.pop()
+        self._offset_key: Optional[tuple] = None     # _plain_move's cache of the offset vector
+        self._offset_value = (0.0, 0.0)
 
     # -------------------------------------------------------------------------------------------- NC blocks
-    def _nc_block(self, block: Block) -> list:
+    def execute_nc(self, block: Block) -> list:
         if FAST_PATH:
             fast = self._plain_move(block)
             if fast is not None:
                 return fast
         w = evaluate_block(block, self.variables)
         if w.g_in_group(0) == "G65":
-            self._macro_call(w)
+            self.macro_call(w)
             return []
         self._resume_at = None
         plan = BlockPlan(self.setup, self.state, w, self.cursor.program_number(), self._shape_blocks,
                          self.evaluate_shape_words)
         motions = plan.run()
         self.state = plan.result_state()
-        self._flow(plan, w)
+        if self._resume_at is not None and not plan.end_program and not (set(w.mcodes) & {98, 99}):
+            self.cursor.frame.index = self._resume_at   # a cycle whose shape follows it: go on after nf
+        else:
+            self.after_block(w, plan.end_program)
         return motions
 
     def _plain_move(self, block: Block) -> Optional[list]:
@@ -237,7 +113,10 @@ class LatheInterpreter:
             modal.__dict__.update(state.modal.__dict__)
             modal.__dict__["motion"] = motion
             modal.__dict__["feed"] = feed
-        ox, oz = state.offset_vector(setup)
+        key = (modal.work, modal.offset, state.shift)
+        if key != self._offset_key:
+            self._offset_key, self._offset_value = key, state.offset_vector(setup)
+        ox, oz = self._offset_value
         px, pz = state.position[0] - ox, state.position[1] - oz
         x, z = px, pz
         for letter, value in values.items():
@@ -266,7 +145,7 @@ class LatheInterpreter:
         self.cursor.advance()
         return motions
 
-    def _finish_at_end(self) -> list:
+    def finish_at_end(self) -> list:
         """End of the main program without M02/M30: flush a move held back by compensation."""
         if self.state.compensator is None:
             return []
@@ -275,34 +154,6 @@ class LatheInterpreter:
         plan.finish_compensation()
         self.state = plan.result_state()
         return plan.motions
-
-    def _flow(self, plan: "BlockPlan", w: BlockWords) -> None:
-        line = w.line
-        if plan.end_program:
-            self.ended = True
-            self.end_line = line
-            return
-        if 98 in w.mcodes:
-            if "P" not in w.values:
-                raise Alarm("PS0076", line, "M98 without P")
-            p_value = InputRules.integer("P", w.values["P"], line)
-            l_value = InputRules.integer("L", w.values["L"], line) if "L" in w.values else None
-            number, repeats = split_m98_p(p_value, l_value)
-            self.memory.get(number, line)
-            self.cursor.advance()
-            self.cursor.call(number, repeats, line)
-            return
-        if 99 in w.mcodes:
-            seq = InputRules.integer("P", w.values["P"], line) if "P" in w.values else None
-            if seq is None and len(self.cursor.stack) == 1:
-                self._return(None, line)
-                raise Stall(line, "M99 in the main program: the program repeats endlessly")
-            self._return(seq, line)
-            return
-        if self._resume_at is not None:     # a cycle whose shape follows it: go on after the nf block
-            self.cursor.frame.index = self._resume_at
-            return
-        self.cursor.advance()
 
     def _shape_blocks(self, p: int, q: int, line: int) -> list:
         """Blocks N p … N q of the running program (for G70–G73). PS0063 when one is missing."""
@@ -454,6 +305,8 @@ class BlockPlan:
             changes["motion"] = g1
             if g1 not in ("G90", "G92", "G94"):
                 self.cycle = None
+        if self.one_shot not in (None, "G04"):
+            self.cycle = None     # X Z R of G90/G92/G94 stay modal until another group-01 or one-shot code
         if changes:
             self.set_modal(**changes)
 
@@ -508,8 +361,8 @@ class BlockPlan:
         self.set_modal(spindle_dir={3: 1, 4: -1, 5: 0}[codes[-1]])
         self.emit_spindle()
 
-    def emit_spindle(self) -> None:
-        self.emit(Motion("spindle", self.line, self.position, self.position, spindle_rpm=self.rpm_here(),
+    def emit_spindle(self, line: int = 0) -> None:
+        self.emit(Motion("spindle", line or self.line, self.position, self.position, spindle_rpm=self.rpm_here(),
                          spindle_dir=self.modal.spindle_dir, tool=self.modal.station, offset=self.modal.offset,
                          coolant=self.modal.coolant, program=self.program))
 
@@ -632,9 +485,10 @@ class BlockPlan:
             self.single_cycle()
             return
         if not self.has_any("X", "Z", "U", "W"):
-            if self.has_any("I", "K", "R") and motion in ("G02", "G03"):
-                raise Alarm("PS0022", self.line, "arc without an end point")
-            self.track_comp_change()
+            if motion in ("G02", "G03") and self.has_any("I", "K") and not self.has_any("R"):
+                start = self.program_position()          # I/K without an end point: a full circle
+                self.require_feed()
+                self.path([self.arc(start, start, motion == "G02")])
             return
         start = self.program_position()
         end = self.target(start)
@@ -651,10 +505,6 @@ class BlockPlan:
             seg = Segment("thread", start, end, self.line, lead=self.modal.feed)
         self.path([seg])
 
-    def track_comp_change(self) -> None:
-        """A G40/G41/G42 block without motion changes only the mode (the next move starts or ends it)."""
-        return
-
     def require_feed(self) -> None:
         if self.modal.feed <= 0.0:
             raise Alarm("PS0011", self.line, "no F has been given (F is 0 after power-on)")
@@ -664,12 +514,18 @@ class BlockPlan:
                             self.setup.arc_tolerance, self.line)
         return Segment("arc", start, end, self.line, centre=centre, clockwise=clockwise)
 
-    def path(self, segments: list, comp_changes: Optional[dict] = None) -> None:
+    def path(self, segments: list, changes: Optional[dict] = None) -> None:
         """Programmed segments (program frame) → machine motions, through tool-nose compensation while
-        G41/G42 is active. ``comp_changes`` maps a segment index to a G40/G41/G42 read in its block (G70)."""
+        G41/G42 is active. ``changes`` (G70) maps a segment index to {"comp": G4x, "speed": S} of its block."""
         for index, seg in enumerate(segments):
-            if comp_changes and index in comp_changes:
-                self.set_modal(comp=comp_changes[index])
+            change = changes.get(index) if changes else None
+            if change:
+                if "speed" in change:
+                    self.set_modal(speed=change["speed"])
+                    if self.modal.spindle_dir:
+                        self.emit_spindle(seg.line)
+                if "comp" in change:
+                    self.set_modal(comp=change["comp"])
             self.feed_segment(seg)
 
     def feed_segment(self, seg: Segment) -> None:
@@ -784,183 +640,3 @@ def compensation_module(line: int):
     except ImportError:
         raise Alarm("PS0010", line, "G41/G42 tool-nose radius compensation is not available in this build")
     return compensation
-
-
-# ------------------------------------------------------------------------------------------------ geometry
-
-def arc_centre(start, end, clockwise: bool, r: Optional[float], i: Optional[float], k: Optional[float],
-               tolerance: float, line: int) -> tuple:
-    """Arc centre (x radius, z) in the program frame. R (negative: more than 180°) or I/K (radius values,
-    incremental from the start). PS0022 without either, PS0020 when the end is off the circle by more than
-    ``tolerance``."""
-    (x0, z0), (x1, z1) = start, end
-    if r is not None:
-        if abs(r) < EPS:
-            raise Alarm("PS0022", line, "R0 is not an arc")
-        # Work in the (u=z, v=x) plane, where G03 is counter-clockwise.
-        du, dv = z1 - z0, x1 - x0
-        chord = math.hypot(du, dv)
-        if chord < EPS:
-            raise Alarm("PS0022", line, "an R arc needs an end point different from its start")
-        half = chord / 2.0
-        if half - abs(r) > tolerance:
-            raise Alarm("PS0020", line, f"R{abs(r):.3f} is shorter than half the chord {half:.3f}")
-        depth = math.sqrt(max(r * r - half * half, 0.0))
-        left = (-dv / chord, du / chord)              # left normal of the chord
-        side = -1.0 if clockwise else 1.0             # minor CCW arc: centre on the left
-        if r < 0:
-            side = -side
-        cu = (z0 + z1) / 2.0 + side * depth * left[0]
-        cv = (x0 + x1) / 2.0 + side * depth * left[1]
-        return (cv, cu)
-    if i is None and k is None:
-        raise Alarm("PS0022", line, "G02/G03 without R or I/K")
-    centre = (x0 + (i or 0.0), z0 + (k or 0.0))
-    r0 = math.hypot(x0 - centre[0], z0 - centre[1])
-    r1 = math.hypot(x1 - centre[0], z1 - centre[1])
-    if abs(r1 - r0) > tolerance:
-        raise Alarm("PS0020", line, f"start radius {r0:.4f} and end radius {r1:.4f} differ by more than "
-                                    f"{tolerance}")
-    return centre
-
-
-def arc_sweep(seg: Segment) -> tuple:
-    """(radius, start angle, signed sweep) in the (u=z, v=x) plane; positive sweep is G03."""
-    cx, cz = seg.centre
-    a0 = math.atan2(seg.start[0] - cx, seg.start[1] - cz)
-    a1 = math.atan2(seg.end[0] - cx, seg.end[1] - cz)
-    radius = math.hypot(seg.start[0] - cx, seg.start[1] - cz)
-    if seg.clockwise:
-        sweep = -((a0 - a1) % (2 * math.pi))
-    else:
-        sweep = (a1 - a0) % (2 * math.pi)
-    if abs(sweep) < 1e-12 and (abs(seg.start[0] - seg.end[0]) + abs(seg.start[1] - seg.end[1])) < 1e-9:
-        sweep = -2 * math.pi if seg.clockwise else 2 * math.pi   # I/K full circle
-    return radius, a0, sweep
-
-
-def arc_point(seg: Segment, t: float) -> tuple:
-    radius, a0, sweep = arc_sweep(seg)
-    a = a0 + sweep * t
-    return (seg.centre[0] + radius * math.sin(a), seg.centre[1] + radius * math.cos(a))
-
-
-def arc_extremes(seg: Segment) -> list:
-    """End points plus the quadrant points the arc passes (for the travel-limit check)."""
-    radius, a0, sweep = arc_sweep(seg)
-    points = [seg.start, seg.end]
-    for q in range(-8, 9):
-        a = q * math.pi / 2
-        t = (a - a0) / sweep if sweep else -1
-        if 0 < t < 1:
-            points.append((seg.centre[0] + radius * math.sin(a), seg.centre[1] + radius * math.cos(a)))
-    return points
-
-
-def segment_length(seg: Segment) -> float:
-    if seg.kind == "arc":
-        radius, _, sweep = arc_sweep(seg)
-        return abs(radius * sweep)
-    return math.hypot(seg.end[0] - seg.start[0], seg.end[1] - seg.start[1])
-
-
-# ------------------------------------------------------------------------------------------------ spindle, time
-
-def spindle_rpm(modal: Modal, x_radius: float, setup: LatheSetup) -> float:
-    """Spindle speed (rpm) with the tool at program radius ``x_radius``; 0 when stopped or S counts as 0."""
-    if modal.spindle_dir == 0 or modal.speed <= 0:
-        return 0.0
-    if not modal.css:
-        return min(modal.speed, setup.max_spindle_rpm)
-    limit = setup.max_spindle_rpm if modal.max_rpm is None else min(modal.max_rpm, setup.max_spindle_rpm)
-    r = abs(x_radius)
-    if r < EPS:
-        return limit
-    return min(1000.0 * modal.speed / (2.0 * math.pi * r), limit)
-
-
-def feed_seconds(seg: Segment, feed: float, ctx: MotionContext) -> float:
-    """Time of a feed/arc move at ``feed`` (mm/rev in G99, mm/min in G98); G96 integrates over the path."""
-    length = segment_length(seg)
-    modal = ctx.modal
-    if length < EPS:
-        return 0.0
-    if not modal.feed_per_rev:
-        return 60.0 * length / feed
-    if not modal.css:
-        return 60.0 * length / (feed * spindle_rpm(modal, seg.start[0], ctx.setup))
-    steps = 64    # Simpson's rule over the path; rpm changes with the radius
-    total = 0.0
-    for k in range(steps + 1):
-        t = k / steps
-        x = arc_point(seg, t)[0] if seg.kind == "arc" else seg.start[0] + (seg.end[0] - seg.start[0]) * t
-        weight = 1 if k in (0, steps) else (4 if k % 2 else 2)
-        total += weight / spindle_rpm(modal, x, ctx.setup)
-    return 60.0 * length / feed * total / (3.0 * steps)
-
-
-def check_travel(points, ctx: MotionContext) -> None:
-    lim = ctx.setup.soft_limits
-    for x, z in points:
-        if x > lim.x_max + 1e-9 or z > lim.z_max + 1e-9:
-            axis = "X" if x > lim.x_max + 1e-9 else "Z"
-            raise Alarm("OT0500", ctx.line, f"{axis} beyond its + stroke limit")
-        if x < lim.x_min - 1e-9 or z < lim.z_min - 1e-9:
-            axis = "X" if x < lim.x_min - 1e-9 else "Z"
-            raise Alarm("OT0501", ctx.line, f"{axis} beyond its - stroke limit")
-
-
-def segment_motions(seg: Segment, ctx: MotionContext) -> list:
-    """One program-frame segment → machine motions of the turret reference point."""
-    ox, oz = ctx.offset
-    line = seg.line or ctx.line
-    to_machine = lambda p: (p[0] + ox, p[1] + oz)  # noqa: E731
-    start, end = to_machine(seg.start), to_machine(seg.end)
-    modal, setup = ctx.modal, ctx.setup
-    common = dict(tool=modal.station, offset=modal.offset, coolant=modal.coolant, program=ctx.program,
-                  spindle_dir=modal.spindle_dir)
-    rpm = spindle_rpm(modal, seg.start[0], setup)
-    if seg.kind == "rapid":
-        check_travel([end], ctx)
-        return rapid_motions(start, end, line, rpm, setup, common)
-    extremes = [to_machine(p) for p in arc_extremes(seg)] if seg.kind == "arc" else [end]
-    check_travel(extremes, ctx)
-    if seg.kind == "thread":
-        if rpm <= 0:
-            raise Stall(line, "thread cutting with the spindle stopped: the axes wait for the spindle")
-        lead = seg.lead
-        if lead <= 0:
-            raise Alarm("PS0011", line, "thread lead F is 0")
-        travel = max(abs(seg.end[0] - seg.start[0]), abs(seg.end[1] - seg.start[1]))
-        seconds = 60.0 * travel / (lead * rpm)
-        return [Motion("thread", line, start, end, feed_mm_min=lead * rpm, spindle_rpm=rpm, lead=lead,
-                       seconds=seconds, **common)]
-    feed = seg.feed if seg.feed is not None else modal.feed
-    if feed <= 0:
-        raise Alarm("PS0011", line, "feed is 0")
-    if modal.feed_per_rev and rpm <= 0:
-        raise Stall(line, "feed per revolution (G99) with the spindle stopped: the axes do not move")
-    seconds = feed_seconds(seg, feed, ctx)
-    per_min = feed * rpm if modal.feed_per_rev else feed
-    if seg.kind == "arc":
-        centre = to_machine(seg.centre)
-        return [Motion("arc", line, start, end, feed_mm_min=per_min, spindle_rpm=rpm, centre=centre,
-                       clockwise=seg.clockwise, seconds=seconds, **common)]
-    return [Motion("feed", line, start, end, feed_mm_min=per_min, spindle_rpm=rpm, seconds=seconds, **common)]
-
-
-def rapid_motions(start, end, line: int, rpm: float, setup: LatheSetup, common: dict) -> list:
-    """G00: each axis at its own rapid rate (non-linear positioning), or one straight move (linear)."""
-    dx, dz = end[0] - start[0], end[1] - start[1]
-    tx = abs(dx) / setup.rapid_x_mm_min * 60.0
-    tz = abs(dz) / setup.rapid_z_mm_min * 60.0
-    if abs(dx) < EPS and abs(dz) < EPS:
-        return []
-    if setup.linear_rapid or tx < EPS or tz < EPS or abs(tx - tz) < 1e-12:
-        return [Motion("rapid", line, start, end, spindle_rpm=rpm, seconds=max(tx, tz), **common)]
-    t1 = min(tx, tz)
-    sx = math.copysign(setup.rapid_x_mm_min / 60.0 * t1, dx) if tx > t1 else dx
-    sz = math.copysign(setup.rapid_z_mm_min / 60.0 * t1, dz) if tz > t1 else dz
-    corner = (start[0] + sx, start[1] + sz)
-    return [Motion("rapid", line, start, corner, spindle_rpm=rpm, seconds=t1, **common),
-            Motion("rapid", line, corner, end, spindle_rpm=rpm, seconds=max(tx, tz) - t1, **common)]

@@ -187,14 +187,14 @@ def _component(key: str, value: Any, current: Any) -> Any:
         from . import tools as tools_module
         maker = getattr(tools_module, "tools_from_dict", None)
         if maker is None:
-            raise SetupError("the 'tools' key is not supported yet")
+            raise SetupError("the 'tools' key needs tools.tools_from_dict")
         try:
             return maker(value, current)
         except (KeyError, TypeError, ValueError) as error:
             raise SetupError(f"tools: {error}") from error
     maker = getattr(type(current), "from_dict", None)
     if maker is None:
-        raise SetupError(f"the {key!r} key is not supported yet")
+        raise SetupError(f"the {key!r} key needs {type(current).__name__}.from_dict")
     if not isinstance(value, Mapping):
         raise SetupError(f"{key} must be an object")
     try:

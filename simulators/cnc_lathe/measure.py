@@ -388,7 +388,8 @@ def taper(source, z0: float, z1: float, surface: str = "outer") -> dict[str, flo
 
 
 def thread(source, index: int = 0) -> dict[str, float]:
-    """Thread zone ``index``: major diameter (turned crest), minor diameter (deepest pass), pitch (lead,
+    """Thread zone ``index``: major diameter (the ridge top: the turned crest, or lower where the flanks of
+    neighbouring grooves meet), minor diameter (deepest pass), pitch (lead,
     single start) and pitch diameter (where groove and ridge are equally wide, from the groove profile the
     passes cut at φ = 0), mm; plus hand and the program line of the final pass."""
     stock = _stock(source)
@@ -415,6 +416,7 @@ def thread(source, index: int = 0) -> dict[str, float]:
                 intervals.append((centre + span[0], centre + span[1]))
         return _periodic_union_length(intervals, lead)
 
+    crest = _ridge_top(zone, z_mid, crest)
     lo, hi = minor, crest
     for _ in range(40):
         mid = 0.5 * (lo + hi)
@@ -426,6 +428,32 @@ def thread(source, index: int = 0) -> dict[str, float]:
     return {"major_diameter": 2.0 * crest, "minor_diameter": 2.0 * minor, "pitch_diameter": lo + hi,
             "pitch": lead, "hand": "right" if zone.hand > 0 else "left", "line": last.line,
             "start_z": passes[0].start[0], "end_z": passes[0].end[0]}
+
+
+def _ridge_top(zone: st.ThreadZone, z_mid: float, crest: float) -> float:
+    """Highest point of the thread's cross-section at φ = 0 over one lead (at most the turned crest):
+    sampled every lead/400, then refined by ternary search around the best sample (the ridge is a single
+    peak where two flanks meet, or a flat crest)."""
+    lead = zone.lead
+
+    def height(u):
+        return min(crest, float(zone.groove_radius_many(np.zeros(1), np.array([u]))[0]))
+
+    us = np.linspace(z_mid - lead / 2.0, z_mid + lead / 2.0, 401)
+    values = np.minimum(crest, zone.groove_radius_many(np.zeros_like(us), us))
+    k = int(np.argmax(values))
+    if values[k] >= crest:
+        return crest
+    a, b = float(us[max(k - 1, 0)]), float(us[min(k + 1, len(us) - 1)])
+    for _ in range(100):
+        m1, m2 = a + (b - a) / 3.0, b - (b - a) / 3.0
+        if height(m1) < height(m2):
+            a = m1
+        else:
+            b = m2
+        if b - a < 1e-12:
+            break
+    return height(0.5 * (a + b))
 
 
 def _below(chain: Sequence[st.Piece], height: float) -> tuple[float, float] | None:

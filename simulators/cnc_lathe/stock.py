@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 TWO_PI = 2.0 * math.pi
-SAME = 1e-9        # mm: a new surface must be this much lower to replace the old one (ties keep the old)
+SAME = 1e-9        # mm: a new surface this much lower than the old one removes material
+TIE = 1e-12        # mm: a feed pass that meets the old surface within TIE re-cuts it (takes its provenance)
 SLIVER = 1e-10     # mm: z intervals narrower than this are folded into a neighbour (a vertical face)
 
 
@@ -264,11 +265,14 @@ def _merge(old: Sequence[Piece], new: Sequence[Piece], removals) -> list[Piece]:
         edges = [u] + crossings(a, b, u, v) + [v]
         for s, t in itertools.pairwise(edges):
             m = 0.5 * (s + t)
-            if b.r(m) < a.r(m) - SAME:
+            new_r, old_r = b.r(m), a.r(m)
+            if new_r < old_r - SAME:
                 _emit(out, b.clip(s, t))
                 if removals is not None:
                     depth = max(a.r(z) - b.r(z) for z in (s, s + 0.25 * (t - s), m, t - 0.25 * (t - s), t))
                     removals.append(Removal(b, s, t, depth))
+            elif new_r <= old_r + TIE and b.feed > 0.0:
+                _emit(out, b.clip(s, t))     # a feed pass over the same surface leaves its own marks
             else:
                 _emit(out, a.clip(s, t))
     return out

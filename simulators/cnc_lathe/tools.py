@@ -197,6 +197,27 @@ def drill(station: int, diameter: float, point_angle: float, flute_length: float
                 point_angle=point_angle, flute_length=flute_length, name=name)
 
 
+def centre_drill(station: int, pilot_diameter: float, pilot_length: float, body_diameter: float,
+                 tip_vector, countersink_angle: float = 60.0, body_length: float = 40.0, name: str = "") -> Tool:
+    """A centre drill (type A): a 118° pilot of ``pilot_diameter`` over ``pilot_length``, then the
+    ``countersink_angle`` cone up to the body. Two convex parts, both cutting at their points/cone; the body
+    beyond the countersink is ``beyond_reach`` (touching it means the centre hole went too deep)."""
+    r, big = pilot_diameter / 2.0, body_diameter / 2.0
+    h = r / math.tan(math.radians(59.0))
+    pilot = polygon_shape("pilot", [(0.0, 0.0), (h, -r), (pilot_length, -r), (pilot_length, r), (h, r)],
+                          cutting_edges=[True, False, False, False, True],
+                          cutting_vertices=[True, True, False, False, True])
+    cone_end = pilot_length + (big - r) / math.tan(math.radians(countersink_angle / 2.0))
+    countersink = polygon_shape("countersink", [(pilot_length, -r), (cone_end, -big), (cone_end, big),
+                                                (pilot_length, r)],
+                                cutting_edges=[True, False, True, False],
+                                cutting_vertices=[True, True, False, True])
+    body = polygon_shape("body", [(cone_end, -big), (cone_end + body_length, -big), (cone_end + body_length, big),
+                                  (cone_end, big)], beyond_reach=True)
+    return Tool(station, "centre_drill", tip_vector, (pilot, countersink, body), internal=True,
+                diameter=pilot_diameter, point_angle=118.0, flute_length=pilot_length, name=name)
+
+
 def default_tools() -> dict[int, Tool]:
     """T01–T06 of the default setup. Tip vectors (x radius, z) from the turret reference point, mm:
 
@@ -251,9 +272,13 @@ def tools_from_dict(data: Mapping, current: Mapping[int, Tool] | None = None) ->
                                         float(spec["edge"]), float(spec["nose"]), float(spec["approach"]),
                                         tip, float(spec.get("tip_height", 0.75 * float(spec["bar_diameter"]))),
                                         float(spec["min_bore"]))
-        elif kind in ("drill", "centre_drill"):
+        elif kind == "drill":
             tools[station] = drill(station, float(spec["diameter"]), float(spec.get("point_angle", 118.0)),
-                                   float(spec["flute_length"]), tip, kind=kind)
+                                   float(spec["flute_length"]), tip)
+        elif kind == "centre_drill":
+            tools[station] = centre_drill(station, float(spec.get("pilot_diameter", 2.5)),
+                                          float(spec.get("pilot_length", 3.0)), float(spec.get("body_diameter", 8.0)),
+                                          tip)
         else:
             raise ValueError(f"tool {station}: unknown kind {kind!r}")
     return tools

@@ -9,16 +9,20 @@ Rules (see the issue, "Machine, tools and stock"):
 
 * feed, arc: external tools lower the outer profile to the lower envelope of the swept tool, internal
   tools (boring bar, drill) raise the inner profile to its upper envelope;
-* thread: the pass is recorded in a helical thread zone (the profile is not lowered); only the tool's
-  non-cutting parts are checked. Rapid and feed moves of a threading tool do not cut inside an existing
-  thread zone (the tool leaves along its own groove);
+* thread: the pass is recorded in a helical thread zone (the profile is not lowered) with the groove its
+  insert cuts; only the tool's non-cutting parts are checked. Later rapid and feed moves of a tool that
+  cut a thread zone do not cut inside that zone's z range (the tool enters and leaves along its own
+  groove). Internal threads raise PS0010 (not modelled);
 * crashes (``Crash.kind``): ``rapid_into_stock``; ``non_cutting_contact`` (holder, shank, bar, an insert's
   back faces or a vertex at the far end of a cutting edge, i.e. an edge dragged through material);
   ``chuck_contact``; ``spindle_stopped_cut`` (material removed with the spindle at 0 rpm);
   ``too_deep`` (the grooving holder above the blade's reach cuts into material, or the drill shank behind
-  the flutes touches it: the shank is as wide as the hole, so touching counts there). Contact closer than ``CONTACT_TOL`` (1e-6 mm) in depth or in width
-  is not a crash. A crashing move still removes what it swept (the profile shows the damage); the caller
-  stops the run.
+  the flutes touches it: the shank is as wide as the hole, so touching counts there). Contact closer
+  than ``CONTACT_TOL`` (1e-6 mm) in depth or in width is not a crash. A crashing move still removes what
+  it swept (the profile shows the damage); the caller stops the run.
+* the sides of a grooving blade are vertical, so in this radius-over-z model a sideways move at depth
+  (lateral turning) is a cut by the blade's corner, not a crash; the other turret stations and the turret
+  body are not modelled.
 * a move with a station that holds no tool cuts nothing.
 """
 from __future__ import annotations
@@ -27,6 +31,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from ..core.motion import Motion
 from . import stock as st
@@ -144,7 +150,8 @@ class Workpiece:
         start = self.tip_work(tool, motion.start)
         end = self.tip_work(tool, motion.end)
         tags = {"line": motion.line, "nose": tool.nose_radius,
-                "feed": (motion.feed_mm_min / motion.spindle_rpm) if motion.spindle_rpm > 0 else 0.0}
+                "feed": (motion.feed_mm_min / motion.spindle_rpm)
+                if motion.kind != "rapid" and motion.spindle_rpm > 0 else 0.0}
         path = self._path(motion, tool, start, end)
         envelopes = self._envelopes(tool, path, tags)
         if not envelopes:
@@ -352,7 +359,8 @@ class Workpiece:
         inner = self.stock.inner
         shown = _max_profile(self.stock.outer, inner)
         return {"outer": segments(shown), "inner": segments(inner),
-                "threads": [thread_dict(z) for z in self.stock.threads]}
+                "threads": [thread_dict(z, self.stock.r_out(0.5 * (z.passes[0].start[0] + z.passes[0].end[0])))
+                            for z in self.stock.threads]}
 
 
 def display_polyline(profile: Sequence[st.Piece], tolerance: float = 0.005) -> list[list[float]]:
@@ -417,9 +425,17 @@ def segments(profile: Sequence[st.Piece]) -> list[dict]:
     return out
 
 
-def thread_dict(zone: st.ThreadZone) -> dict:
+def thread_dict(zone: st.ThreadZone, crest: float | None = None) -> dict:
+    """A thread zone for the JSON report: lead, hand, the passes, and the groove cross-section at material
+    angle 0 over one lead around the middle of the first pass ((z, r) points every lead/200 mm)."""
     passes = zone.passes
+    z_mid = 0.5 * (passes[0].start[0] + passes[0].end[0])
+    us = np.linspace(z_mid - zone.lead / 2.0, z_mid + zone.lead / 2.0, 201)
+    groove = zone.groove_radius_many(np.zeros_like(us), us)
+    if crest is not None:
+        groove = np.minimum(groove, crest)
     return {"lead": zone.lead, "hand": "right" if zone.hand > 0 else "left",
+            "groove": [[float(u), float(g)] for u, g in zip(us, groove) if math.isfinite(g)],
             "start_z": passes[0].start[0], "end_z": passes[0].end[0],
             "passes": [{"start": list(p.start), "end": list(p.end), "line": p.line, "phase_z": p.phase_z}
                        for p in passes]}

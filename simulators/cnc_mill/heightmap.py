@@ -11,7 +11,6 @@ float64; only the exported copy is float32 (rounding ≤ 2e-6 mm for |z| < 64 mm
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -28,14 +27,15 @@ class Heightmap:
         self.cell = float(cell)
         x0, x1, y0, y1 = raw.footprint
         self.origin = (x0, y0)
-        self.nx = max(1, int(round((x1 - x0) / cell)))
-        self.ny = max(1, int(round((y1 - y0) / cell)))
-        self.xs = x0 + (np.arange(self.nx) + 0.5) * (x1 - x0) / self.nx
-        self.ys = y0 + (np.arange(self.ny) + 0.5) * (y1 - y0) / self.ny
+        self.nx = max(1, round((x1 - x0) / cell))
+        self.ny = max(1, round((y1 - y0) / cell))
+        self.dx, self.dy = (x1 - x0) / self.nx, (y1 - y0) / self.ny     # = cell when it divides the stock
+        self.xs = x0 + (np.arange(self.nx) + 0.5) * self.dx
+        self.ys = y0 + (np.arange(self.ny) + 0.5) * self.dy
         self.floor = raw.bottom0(self.xs[None, :], self.ys[:, None])
         self.z = raw.top0(self.xs[None, :], self.ys[:, None]).copy()
 
-    def window(self, box: Tuple[float, float, float, float, float]) -> Optional[Tuple[slice, slice]]:
+    def window(self, box: tuple[float, float, float, float, float]) -> tuple[slice, slice] | None:
         """Row and column slices of the cells whose centres lie in the xy box, or None."""
         x0, x1, y0, y1 = box[:4]
         c0 = int(np.searchsorted(self.xs, x0, side="left"))
@@ -46,16 +46,16 @@ class Heightmap:
             return None
         return slice(r0, r1), slice(c0, c1)
 
-    def coords(self, win: Tuple[slice, slice]) -> Tuple[np.ndarray, np.ndarray]:
+    def coords(self, win: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
         """Open-grid (x, y) cell centres of a window: shapes (1, nc) and (nr, 1)."""
         rows, cols = win
         return self.xs[cols][None, :], self.ys[rows][:, None]
 
-    def sweep_bottom(self, sweep: Sweep, win: Tuple[slice, slice], pieces=None) -> np.ndarray:
+    def sweep_bottom(self, sweep: Sweep, win: tuple[slice, slice], pieces=None) -> np.ndarray:
         x, y = self.coords(win)
         return bottom(sweep, x, y, pieces)
 
-    def lower(self, win: Tuple[slice, slice], values: np.ndarray) -> None:
+    def lower(self, win: tuple[slice, slice], values: np.ndarray) -> None:
         """Lower the window to ``values`` where they are below the current top."""
         np.minimum(self.z[win], values, out=self.z[win])
 
@@ -63,8 +63,8 @@ class Heightmap:
         """The float32 display array, shape (ny, nx)."""
         return np.maximum(self.z, self.floor).astype(np.float32)
 
-    def cell_of(self, x: float, y: float) -> Tuple[int, int]:
+    def cell_of(self, x: float, y: float) -> tuple[int, int]:
         """(row, column) of the cell containing (x, y)."""
-        c = min(self.nx - 1, max(0, int(math.floor((x - self.origin[0]) / self.cell))))
-        r = min(self.ny - 1, max(0, int(math.floor((y - self.origin[1]) / self.cell))))
+        c = min(self.nx - 1, max(0, math.floor((x - self.origin[0]) / self.dx)))
+        r = min(self.ny - 1, max(0, math.floor((y - self.origin[1]) / self.dy)))
         return r, c

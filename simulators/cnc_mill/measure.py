@@ -6,23 +6,26 @@ interval computation along the ray: the raw stock's interval minus, for every sw
 the ray crosses, the parameters where the ray is inside that sweep.
 
 * vertical rays: the column's exact top (closed form);
-* horizontal rays: the slice of a sweep at the ray's height is a stadium (line) or an arc band (G17
-  arc, or the part of a helix below that height) of the envelope's radius at that height; their
-  crossings with the ray are quadratic or linear roots, and arc bands are split at every candidate
-  root and tested at the midpoints;
-* everything else (sloped sweeps of non-flat tools, oblique rays): the margin ``z(s) - b(x(s), y(s))``
-  sampled at 257 points over the sweep's box and bisected 60 times at each sign change (sub-nanometre);
-  for line sweeps, which are convex, a golden-section search for the margin's maximum finds intervals
-  shorter than the sampling step too.
+* horizontal rays: the slice of a sweep at the ray's height is a stadium (straight moves, and the part
+  of a sloped flat move below that height), an arc band (G17 arcs, and the part of a helix below that
+  height) or, for a sloped ball move, the section of its centre's capsule; crossings are quadratic or
+  linear roots, and arc bands are split at every candidate root and tested at the midpoints. Straight
+  horizontal/vertical sweeps (most of a program) are done together in one vectorised pass;
+* everything else (sloped cone or bull pieces, oblique rays): the margin ``z(s) - b(x(s), y(s))``
+  sampled at 257 points over the sweep's box and bisected 36 times at each sign change (the bracket ends
+  below 1e-8 mm for any box under 1 m); for line sweeps, which are convex, a golden-section search for
+  the margin's maximum also finds intervals shorter than the sampling step. An arc sweep's interval
+  shorter than 1/256 of its box along an oblique ray can be missed.
 
 Each hit carries the program line of the sweep whose surface it lies on (0 for a raw stock face).
 """
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -32,16 +35,16 @@ from .tools import Piece
 EPS_DIR = 1e-12       # direction components below this are taken as zero
 MERGE = 1e-9          # mm: removed intervals closer than this are one (zero-thickness walls vanish)
 SAMPLES = 257
-BISECT_STEPS = 60
+BISECT_STEPS = 36
 DEFAULT_EDGE_RADIUS = 0.2    # mm: end-edge radius of a "sharp" end mill for floor feed marks
 
-Interval = Tuple[float, float, int, int]      # (lo, hi, sweep index at lo, sweep index at hi); -1 = raw
+Interval = tuple[float, float, int, int]      # (lo, hi, sweep index at lo, sweep index at hi); -1 = raw
 
 
 @dataclass(frozen=True)
 class Hit:
     distance: float                     # along the normalised direction, mm
-    point: Tuple[float, float, float]   # work frame (x, y, z), mm
+    point: tuple[float, float, float]   # work frame (x, y, z), mm
     entering: bool
     line: int = 0                       # program line of the sweep that made this surface (0 = raw stock)
 
@@ -56,7 +59,7 @@ def _model(source) -> ExactModel:
 
 # --------------------------------------------------------------------------------------------- rays
 
-def ray_hits(source, origin: Sequence[float], direction: Sequence[float]) -> List[Hit]:
+def ray_hits(source, origin: Sequence[float], direction: Sequence[float]) -> list[Hit]:
     """Every point at distance > 0 where the ray enters or leaves material, nearest first."""
     model = _model(source)
     o = np.asarray(origin, dtype=float)
@@ -72,7 +75,7 @@ def ray_hits(source, origin: Sequence[float], direction: Sequence[float]) -> Lis
         material = _vertical(model, o, d, raw)
     else:
         material = _subtract(raw, _removed(model, o, d, raw))
-    hits: List[Hit] = []
+    hits: list[Hit] = []
     for lo, hi, who_lo, who_hi in material:
         for s, who, entering in ((lo, who_lo, True), (hi, who_hi, False)):
             if s > 1e-12:
@@ -82,7 +85,7 @@ def ray_hits(source, origin: Sequence[float], direction: Sequence[float]) -> Lis
     return hits
 
 
-def _vertical(model: ExactModel, o, d, raw) -> List[Interval]:
+def _vertical(model: ExactModel, o, d, raw) -> list[Interval]:
     top, owner = model.top(float(o[0]), float(o[1]))
     z_a, z_b = o[2] + raw[0] * d[2], o[2] + raw[1] * d[2]
     z_lo, z_hi = min(z_a, z_b), max(z_a, z_b)
@@ -97,9 +100,9 @@ def _vertical(model: ExactModel, o, d, raw) -> List[Interval]:
     return [(s_hi, s_lo, who_top, -1)]
 
 
-def _subtract(raw: Tuple[float, float], removed: List[Interval]) -> List[Interval]:
+def _subtract(raw: tuple[float, float], removed: list[Interval]) -> list[Interval]:
     """The raw interval minus the union of removed intervals, each end tagged with its sweep."""
-    out: List[Interval] = []
+    out: list[Interval] = []
     cur, who = raw[0], -1
     for lo, hi, w_lo, w_hi in _union(removed):
         if hi <= cur + MERGE:
@@ -116,8 +119,8 @@ def _subtract(raw: Tuple[float, float], removed: List[Interval]) -> List[Interva
     return out
 
 
-def _union(intervals: List[Interval]) -> List[Interval]:
-    merged: List[Interval] = []
+def _union(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
     for lo, hi, w_lo, w_hi in sorted(intervals, key=lambda iv: (iv[0], -iv[1])):
         if merged and lo <= merged[-1][1] + MERGE:
             m_lo, m_hi, m_wlo, m_whi = merged[-1]
@@ -129,11 +132,16 @@ def _union(intervals: List[Interval]) -> List[Interval]:
     return merged
 
 
-def _removed(model: ExactModel, o, d, raw) -> List[Interval]:
+def _removed(model: ExactModel, o, d, raw) -> list[Interval]:
     lo, hi = _box_ranges(model.boxes, o, d, raw)
-    out: List[Interval] = []
+    out: list[Interval] = []
     horizontal = abs(d[2]) < EPS_DIR
-    for i in np.nonzero(lo <= hi)[0]:
+    todo = lo <= hi
+    if horizontal:
+        simple = todo & (model.rows[:, 10] >= 0)
+        out.extend(_stadia(model, np.nonzero(simple)[0], o, d, lo, hi))
+        todo &= ~simple
+    for i in np.nonzero(todo)[0]:
         sweep = model.sweeps[i]
         span = (float(lo[i]), float(hi[i]))
         found = _slice_intervals(sweep, o, d, span) if horizontal else None
@@ -143,7 +151,7 @@ def _removed(model: ExactModel, o, d, raw) -> List[Interval]:
     return out
 
 
-def _box_ranges(boxes: np.ndarray, o, d, raw) -> Tuple[np.ndarray, np.ndarray]:
+def _box_ranges(boxes: np.ndarray, o, d, raw) -> tuple[np.ndarray, np.ndarray]:
     """Per sweep box, the ray parameters inside it (lo > hi when none), clipped to the raw interval."""
     lo = np.full(len(boxes), raw[0])
     hi = np.full(len(boxes), raw[1])
@@ -167,7 +175,7 @@ def _box_ranges(boxes: np.ndarray, o, d, raw) -> Tuple[np.ndarray, np.ndarray]:
 
 # ------------------------------------------------------------------------- horizontal slices (exact)
 
-def _slice_intervals(sweep: Sweep, o, d, span) -> Optional[List[Tuple[float, float]]]:
+def _slice_intervals(sweep: Sweep, o, d, span) -> list[tuple[float, float]] | None:
     """Ray parameters inside the sweep for a horizontal ray, or None when no closed form applies."""
     z = float(o[2])
     if sweep.horizontal or sweep.vertical:
@@ -177,7 +185,7 @@ def _slice_intervals(sweep: Sweep, o, d, span) -> Optional[List[Tuple[float, flo
         if sweep.kind == "arc":
             return _arc_band(sweep, 0.0, 1.0, w, o, d, span)
         return _stadium(sweep.start, sweep.end, w, o, d, span)
-    out: List[Tuple[float, float]] = []
+    out: list[tuple[float, float]] = []
     for piece in sweep.pieces:
         if piece.kind == "ball" and sweep.kind == "line":
             out.extend(_capsule(sweep, piece, o, d, span))
@@ -189,7 +197,7 @@ def _slice_intervals(sweep: Sweep, o, d, span) -> Optional[List[Tuple[float, flo
     return out
 
 
-def _flat_slice(sweep: Sweep, piece: Piece, z: float, o, d, span) -> List[Tuple[float, float]]:
+def _flat_slice(sweep: Sweep, piece: Piece, z: float, o, d, span) -> list[tuple[float, float]]:
     """A flat piece on a sloped line or helix, sliced at z: the stadium or arc band of the part of the
     path whose piece bottom z(t) + h0 is at or below z."""
     z0, dz = sweep.start[2], sweep.end[2] - sweep.start[2]
@@ -202,7 +210,7 @@ def _flat_slice(sweep: Sweep, piece: Piece, z: float, o, d, span) -> List[Tuple[
     return _stadium(_lerp(sweep.start, sweep.end, u_lo), _lerp(sweep.start, sweep.end, u_hi), piece.a, o, d, span)
 
 
-def _capsule(sweep: Sweep, piece: Piece, o, d, span) -> List[Tuple[float, float]]:
+def _capsule(sweep: Sweep, piece: Piece, o, d, span) -> list[tuple[float, float]]:
     """Ray ∩ the capsule swept by a ball's sphere along a line (3D, convex: one interval)."""
     p0 = np.array(sweep.start) + (0.0, 0.0, piece.h0)
     p1 = np.array(sweep.end) + (0.0, 0.0, piece.h0)
@@ -232,11 +240,62 @@ def _capsule(sweep: Sweep, piece: Piece, o, d, span) -> List[Tuple[float, float]
     return [(lo, hi)] if lo < hi else []
 
 
+def _stadia(model: ExactModel, idx: np.ndarray, o, d, lo: np.ndarray, hi: np.ndarray) -> list[Interval]:
+    """:func:`_stadium` for many straight horizontal/vertical sweeps at once (horizontal ray)."""
+    if len(idx) == 0:
+        return []
+    rows = model.rows[idx]
+    h = o[2] - rows[:, 9]
+    w = np.full(len(idx), -1.0)
+    for pieces, g in model._groups.items():
+        mask = rows[:, 10] == g
+        if mask.any():
+            for piece in pieces:
+                w[mask] = np.maximum(w[mask], piece.radius_array(h[mask]))
+    ax, ay, bx, by = rows[:, 5], rows[:, 6], rows[:, 7], rows[:, 8]
+    s_lo = np.full(len(idx), np.inf)
+    s_hi = np.full(len(idx), -np.inf)
+    for cx, cy in ((ax, ay), (bx, by)):
+        px, py = o[0] - cx, o[1] - cy
+        qb = px * d[0] + py * d[1]
+        disc = qb * qb - (px * px + py * py - w * w)          # |d| = 1 in xy for a horizontal ray
+        root = np.sqrt(np.maximum(disc, 0.0))
+        ok = (disc >= 0.0) & (w > 0.0)
+        s_lo = np.where(ok, np.minimum(s_lo, -qb - root), s_lo)
+        s_hi = np.where(ok, np.maximum(s_hi, -qb + root), s_hi)
+    ux, uy = bx - ax, by - ay
+    length = np.hypot(ux, uy)
+    has = length > 1e-12
+    safe = np.where(has, length, 1.0)
+    ux, uy = ux / safe, uy / safe
+    r_lo, r_hi = _linear_ranges((o[0] - ax) * uy - (o[1] - ay) * ux, d[0] * uy - d[1] * ux, -w, w)
+    a_lo, a_hi = _linear_ranges((o[0] - ax) * ux + (o[1] - ay) * uy, d[0] * ux + d[1] * uy, 0.0, length)
+    p_lo, p_hi = np.maximum(r_lo, a_lo), np.minimum(r_hi, a_hi)
+    ok = has & (w > 0.0) & (p_lo <= p_hi)
+    s_lo = np.where(ok, np.minimum(s_lo, p_lo), s_lo)
+    s_hi = np.where(ok, np.maximum(s_hi, p_hi), s_hi)
+    s_lo, s_hi = np.maximum(s_lo, lo[idx]), np.minimum(s_hi, hi[idx])
+    keep = np.nonzero(s_lo < s_hi)[0]
+    return [(float(s_lo[k]), float(s_hi[k]), int(idx[k]), int(idx[k])) for k in keep]
+
+
+def _linear_ranges(c0: np.ndarray, c1: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`_linear_range`: (lo, hi) arrays, empty as lo > hi."""
+    c1 = np.broadcast_to(np.asarray(c1, dtype=float), np.shape(c0))
+    flat = np.abs(c1) < 1e-15
+    safe = np.where(flat, 1.0, c1)
+    s_a, s_b = (lo - c0) / safe, (hi - c0) / safe
+    inside = (lo <= c0) & (c0 <= hi)
+    r_lo = np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(s_a, s_b))
+    r_hi = np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(s_a, s_b))
+    return r_lo, r_hi
+
+
 def _lerp(a, b, t):
     return tuple(a[k] + t * (b[k] - a[k]) for k in range(3))
 
 
-def _disc_roots(cx: float, cy: float, r: float, o, d) -> Optional[Tuple[float, float]]:
+def _disc_roots(cx: float, cy: float, r: float, o, d) -> tuple[float, float] | None:
     """Parameters where o + s d (xy) is within r of (cx, cy), or None."""
     px, py = o[0] - cx, o[1] - cy
     qa = d[0] * d[0] + d[1] * d[1]
@@ -249,7 +308,7 @@ def _disc_roots(cx: float, cy: float, r: float, o, d) -> Optional[Tuple[float, f
     return ((-qb - root) / qa, (-qb + root) / qa)
 
 
-def _stadium(a, b, w: float, o, d, span) -> List[Tuple[float, float]]:
+def _stadium(a, b, w: float, o, d, span) -> list[tuple[float, float]]:
     """Ray ∩ {p: dist(p, segment a–b) <= w} (xy), clipped to span: a single interval (convex)."""
     parts = [_disc_roots(a[0], a[1], w, o, d), _disc_roots(b[0], b[1], w, o, d)]
     ux, uy = b[0] - a[0], b[1] - a[1]
@@ -267,7 +326,7 @@ def _stadium(a, b, w: float, o, d, span) -> List[Tuple[float, float]]:
     return [(lo, hi)] if lo < hi else []
 
 
-def _linear_range(c0: float, c1: float, lo: float, hi: float) -> Optional[Tuple[float, float]]:
+def _linear_range(c0: float, c1: float, lo: float, hi: float) -> tuple[float, float] | None:
     """Parameters s with lo <= c0 + c1 s <= hi."""
     if abs(c1) < 1e-15:
         return (-math.inf, math.inf) if lo <= c0 <= hi else None
@@ -275,7 +334,7 @@ def _linear_range(c0: float, c1: float, lo: float, hi: float) -> Optional[Tuple[
     return (min(s_a, s_b), max(s_a, s_b))
 
 
-def _arc_band(sweep: Sweep, u_lo: float, u_hi: float, w: float, o, d, span) -> List[Tuple[float, float]]:
+def _arc_band(sweep: Sweep, u_lo: float, u_hi: float, w: float, o, d, span) -> list[tuple[float, float]]:
     """Ray ∩ {p: dist(p, sub-arc u_lo..u_hi) <= w} (xy): split at every circle and radial-line root,
     keep the pieces whose midpoint is inside."""
     cx, cy = sweep.centre
@@ -295,8 +354,8 @@ def _arc_band(sweep: Sweep, u_lo: float, u_hi: float, w: float, o, d, span) -> L
         if hit and math.isfinite(hit[0]):
             cuts.add(hit[0])
     points = sorted(s for s in cuts if span[0] <= s <= span[1])
-    out: List[Tuple[float, float]] = []
-    for s0, s1 in zip(points, points[1:]):
+    out: list[tuple[float, float]] = []
+    for s0, s1 in itertools.pairwise(points):
         if s1 - s0 <= 1e-15:
             continue
         mid = 0.5 * (s0 + s1)
@@ -319,7 +378,7 @@ def _arc_dist(cx, cy, rho, theta_a, sub_span, ends, x, y) -> float:
 
 # ------------------------------------------------------------------------------- numeric (general)
 
-def _numeric_intervals(sweep: Sweep, o, d, span) -> List[Tuple[float, float]]:
+def _numeric_intervals(sweep: Sweep, o, d, span) -> list[tuple[float, float]]:
     """Ray parameters inside the sweep by sampling its margin z(s) - b(x(s), y(s)) and bisecting."""
     def margin(s):
         s = np.asarray(s, dtype=float)
@@ -356,7 +415,7 @@ def _bisect(margin, outside: np.ndarray, inside: np.ndarray) -> np.ndarray:
     return b
 
 
-def _golden_peak(margin, s: np.ndarray, m: np.ndarray) -> Optional[Tuple[int, float]]:
+def _golden_peak(margin, s: np.ndarray, m: np.ndarray) -> tuple[int, float] | None:
     """For a concave margin: (sample index, parameter) of its maximum if that is >= 0."""
     i = int(np.nanargmax(np.where(np.isfinite(m), m, -np.inf)))
     a, b = s[max(i - 1, 0)], s[min(i + 1, len(s) - 1)]
@@ -408,7 +467,7 @@ def _dir3(direction: Sequence[float]) -> np.ndarray:
     return d / np.linalg.norm(d)
 
 
-def gap(source, point: Sequence[float], direction: Sequence[float]) -> Dict[str, float]:
+def gap(source, point: Sequence[float], direction: Sequence[float]) -> dict[str, float]:
     """Width of empty space through ``point`` (x, y, z, in the void) along ±direction (xy): slot or
     pocket width and length. Returns width, both wall hits and their lines."""
     d = _dir3(direction)
@@ -418,7 +477,7 @@ def gap(source, point: Sequence[float], direction: Sequence[float]) -> Dict[str,
             "line_plus": a.line, "line_minus": b.line}
 
 
-def size(source, point: Sequence[float], direction: Sequence[float]) -> Dict[str, float]:
+def size(source, point: Sequence[float], direction: Sequence[float]) -> dict[str, float]:
     """Size of material through ``point`` (inside material) along ±direction: boss or step size."""
     d = _dir3(direction)
     a = _first(source, point, d, False)
@@ -427,7 +486,7 @@ def size(source, point: Sequence[float], direction: Sequence[float]) -> Dict[str
             "line_plus": a.line, "line_minus": b.line}
 
 
-def fit_circle(points: Sequence[Sequence[float]]) -> Tuple[float, float, float]:
+def fit_circle(points: Sequence[Sequence[float]]) -> tuple[float, float, float]:
     """Least-squares circle (algebraic, Kåsa) through xy points: (cx, cy, radius). Exact for points on
     a circle."""
     p = np.asarray(points, dtype=float)[:, :2]
@@ -451,32 +510,32 @@ def _circle_probe(source, centre, z, from_inside_material: bool, n: int, a0: flo
             "lines": sorted(set(lines))}
 
 
-def hole(source, centre: Sequence[float], z: float, n: int = 12) -> Dict[str, float]:
+def hole(source, centre: Sequence[float], z: float, n: int = 12) -> dict[str, float]:
     """Hole or circular pocket at height z: rays from a point inside it (centre guess) outward; returns
     centre x, y, diameter, roundness (max radial spread × 2) and the lines that cut the wall."""
     return _circle_probe(source, centre, z, False, n, 0.0, 360.0 * (n - 1) / n)
 
 
-def boss(source, centre: Sequence[float], z: float, n: int = 12) -> Dict[str, float]:
+def boss(source, centre: Sequence[float], z: float, n: int = 12) -> dict[str, float]:
     """Circular boss at height z: rays from inside the boss outward to its wall."""
     return _circle_probe(source, centre, z, True, n, 0.0, 360.0 * (n - 1) / n)
 
 
 def arc_radius(source, centre: Sequence[float], z: float, from_deg: float, to_deg: float,
-               inside_material: bool = False, n: int = 7) -> Dict[str, float]:
+               inside_material: bool = False, n: int = 7) -> dict[str, float]:
     """Radius and centre of a wall arc between two directions seen from a point near its centre
     (in the void for concave arcs, in material for convex ones)."""
     return _circle_probe(source, centre, z, inside_material, n, from_deg, to_deg)
 
 
-def hole_position(source, centre: Sequence[float], z: float, datum: Sequence[float] = (0.0, 0.0)) -> Dict[str, float]:
+def hole_position(source, centre: Sequence[float], z: float, datum: Sequence[float] = (0.0, 0.0)) -> dict[str, float]:
     """Hole centre relative to a datum point (x, y)."""
     h = hole(source, centre, z)
     return {"dx": h["x"] - datum[0], "dy": h["y"] - datum[1], "diameter": h["diameter"]}
 
 
 def chamfer(source, point: Sequence[float], direction: Sequence[float], top: float = 0.0,
-            tol: float = 1e-7) -> Dict[str, float]:
+            tol: float = 1e-7) -> dict[str, float]:
     """A chamfer on the top edge of a wall. ``point`` (x, y, z) is in the void below the chamfer with
     the wall ahead along ``direction`` (xy); ``top`` the face above. Returns the horizontal and vertical
     legs and the angle from the vertical wall, found by bisection on the exact surface to ``tol``."""
@@ -505,14 +564,40 @@ def chamfer(source, point: Sequence[float], direction: Sequence[float], top: flo
             "angle_deg": math.degrees(math.atan2(horizontal, vertical))}
 
 
+def hole_depth(source, centre: Sequence[float], diameter: float, n: int = 8) -> float:
+    """Depth below the raw top face to which a hole keeps its full ``diameter`` (a drill point below it
+    does not count): the highest material top just inside the diameter around ``centre`` (x, y)."""
+    r = diameter / 2.0 - 1e-6
+    tops = [top_z(source, centre[0] + r * math.cos(2 * math.pi * k / n), centre[1] + r * math.sin(2 * math.pi * k / n))
+            for k in range(n)]
+    return -max(tops)
+
+
+def thread(workpiece, centre: Sequence[float], tol: float = 0.5) -> dict:
+    """The tapped thread whose axis is within ``tol`` of ``centre`` (x, y): nominal, pitch, full thread
+    depth below the raw top (deepest pass), the process checks, and ``gauge_ok`` (a go gauge can enter:
+    tapped synchronised, right hand, into a pilot hole). Raises ValueError when there is none."""
+    found = [t for t in workpiece.threads if math.hypot(t.x - centre[0], t.y - centre[1]) <= tol]
+    if not found:
+        raise ValueError(f"no tapped thread near {tuple(centre)}")
+    deepest = min(found, key=lambda t: t.bottom)
+    out = deepest.to_dict()
+    out["synchronised"] = all(t.synchronised for t in found)
+    out["right_hand"] = all(t.right_hand for t in found)
+    out["cut_core"] = any(t.cut_core for t in found)
+    out["gauge_ok"] = out["synchronised"] and out["right_hand"] and not out["cut_core"]
+    out["lines"] = sorted({t.line for t in found})
+    return out
+
+
 # ------------------------------------------------------------------------------ provenance and Ra
 
-def cut_by(source, hit: Hit) -> Optional[Sweep]:
+def cut_by(source, hit: Hit) -> Sweep | None:
     """The sweep that made the surface a hit lies on (None for raw stock)."""
     if hit.line == 0:
         return None
     model = _model(source)
-    x, y, z = hit.point
+    x, y, _ = hit.point
     best = None
     for i in model.candidates_at(x, y):
         sweep = model.sweeps[i]
@@ -531,7 +616,7 @@ def ra_scallop(stepover: float, radius: float) -> float:
     return 1000.0 * stepover ** 2 / (32.0 * radius)
 
 
-def roughness(workpiece, hit: Hit, floor: bool) -> Dict[str, float]:
+def roughness(workpiece, hit: Hit, floor: bool) -> dict[str, float]:
     """Theoretical Ra (µm) of the surface at a hit from the sweep that cut it: feed per tooth
     fz = F / (S × flutes); a wall shows the cutter radius's feed marks, a floor the end edge's
     (corner radius, or ``DEFAULT_EDGE_RADIUS`` for a sharp flat end; a ball's radius)."""

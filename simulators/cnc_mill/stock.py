@@ -28,8 +28,8 @@ Bottom functions (``bottom``), per piece of the envelope:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -40,7 +40,7 @@ CHORD_ERROR = 0.4e-3      # mm, largest distance of a helix chord from the helix
 GOLDEN_STEPS = 64
 INV_PHI = (math.sqrt(5.0) - 1.0) / 2.0
 
-Point3 = Tuple[float, float, float]
+Point3 = tuple[float, float, float]
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ class Sweep:
     kind: str
     start: Point3
     end: Point3
-    pieces: Tuple[Piece, ...]
-    centre: Tuple[float, float] = (0.0, 0.0)
+    pieces: tuple[Piece, ...]
+    centre: tuple[float, float] = (0.0, 0.0)
     radius: float = 0.0
     theta0: float = 0.0
     span: float = 0.0
@@ -65,7 +65,7 @@ class Sweep:
     tool: int = 0
     feed: float = 0.0          # mm/min
     rpm: float = 0.0
-    box: Tuple[float, float, float, float, float] = field(default=(0.0, 0.0, 0.0, 0.0, 0.0), compare=False)
+    box: tuple[float, float, float, float, float] = field(default=(0.0, 0.0, 0.0, 0.0, 0.0), compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "box", self._box())
@@ -86,7 +86,7 @@ class Sweep:
     def vertical(self) -> bool:
         return self.kind == "line" and math.hypot(self.end[0] - self.start[0], self.end[1] - self.start[1]) <= 1e-12
 
-    def _box(self) -> Tuple[float, float, float, float, float]:
+    def _box(self) -> tuple[float, float, float, float, float]:
         r = self.reach
         if self.kind == "line":
             xs, ys = (self.start[0], self.end[0]), (self.start[1], self.end[1])
@@ -95,7 +95,7 @@ class Sweep:
         low = self.z_low + min(p.bottom for p in self.pieces)
         return (min(xs) - r, max(xs) + r, min(ys) - r, max(ys) + r, low)
 
-    def arc_point(self, u: float) -> Tuple[float, float]:
+    def arc_point(self, u: float) -> tuple[float, float]:
         theta = self.theta0 + u * self.span
         return (self.centre[0] + self.radius * math.cos(theta), self.centre[1] + self.radius * math.sin(theta))
 
@@ -116,17 +116,26 @@ def arc_extent(centre, radius: float, theta0: float, span: float):
 
 # ----------------------------------------------------------------------------------------- building
 
-def make_sweeps(kind: str, start: Point3, end: Point3, pieces: Tuple[Piece, ...],
-                centre: Optional[Sequence[float]] = None, clockwise: bool = False, **tags) -> List[Sweep]:
-    """Sweeps for one straight (``kind='line'``) or G17 arc (``kind='arc'``) move of the tool tip.
+# arc planes: (first axis, second axis, third axis); a positive rotation (G03) turns the first toward
+# the second: G17 X→Y about +Z, G18 Z→X about +Y, G19 Y→Z about +X
+PLANES = {"xy": (0, 1, 2), "zx": (2, 0, 1), "yz": (1, 2, 0)}
+
+
+def make_sweeps(kind: str, start: Point3, end: Point3, pieces: tuple[Piece, ...],
+                centre: Sequence[float] | None = None, clockwise: bool = False, plane: str = "xy",
+                **tags) -> list[Sweep]:
+    """Sweeps for one straight (``kind='line'``) or arc (``kind='arc'``) move of the tool tip.
 
     An arc runs at the start radius to the end angle; when the end point is off that circle (within the
-    control's radius tolerance) a short line finishes the move, as the lathe model does.
+    control's radius tolerance) a short line finishes the move, as the lathe model does. G17 arcs
+    (``plane='xy'``) are exact sweeps; G18/G19 arcs are split into chords within ``CHORD_ERROR``.
     """
     start = tuple(float(v) for v in start)
     end = tuple(float(v) for v in end)
     if kind != "arc" or centre is None:
         return [Sweep("line", start, end, pieces, **tags)]
+    if plane != "xy":
+        return _plane_arc_chords(start, end, tuple(float(v) for v in centre), clockwise, plane, pieces, tags)
     cx, cy = float(centre[0]), float(centre[1])
     radius = math.hypot(start[0] - cx, start[1] - cy)
     if radius <= 1e-9:
@@ -151,6 +160,34 @@ def make_sweeps(kind: str, start: Point3, end: Point3, pieces: Tuple[Piece, ...]
     return out
 
 
+def _plane_arc_chords(start, end, centre, clockwise, plane, pieces, tags) -> list[Sweep]:
+    """A G18/G19 arc (helical along the plane's normal) as chords, each within CHORD_ERROR of it."""
+    i, j, k = PLANES[plane]
+    radius = math.hypot(start[i] - centre[i], start[j] - centre[j])
+    if radius <= 1e-9:
+        return [Sweep("line", start, end, pieces, **tags)]
+    a0 = math.atan2(start[j] - centre[j], start[i] - centre[i])
+    a1 = math.atan2(end[j] - centre[j], end[i] - centre[i])
+    full = math.hypot(end[i] - start[i], end[j] - start[j]) <= 1e-9
+    if clockwise:
+        span = -TWO_PI if full else -((a0 - a1) % TWO_PI)
+    else:
+        span = TWO_PI if full else (a1 - a0) % TWO_PI
+    n = chord_count(radius, span)
+    points = []
+    for step in range(n + 1):
+        u = step / n
+        p = [0.0, 0.0, 0.0]
+        p[i] = centre[i] + radius * math.cos(a0 + u * span)
+        p[j] = centre[j] + radius * math.sin(a0 + u * span)
+        p[k] = start[k] + u * (end[k] - start[k])
+        points.append(tuple(p))
+    out = [Sweep("line", points[q], points[q + 1], pieces, **tags) for q in range(n)]
+    if math.dist(points[-1], end) > 1e-9:
+        out.append(Sweep("line", points[-1], end, pieces, **tags))
+    return out
+
+
 def chord_count(radius: float, span: float, error: float = CHORD_ERROR) -> int:
     """Chords needed so that each stays within ``error`` of the circle: sagitta ρ(1 - cos(Δθ/2))."""
     if radius <= error:
@@ -159,7 +196,7 @@ def chord_count(radius: float, span: float, error: float = CHORD_ERROR) -> int:
     return max(1, math.ceil(abs(span) / step))
 
 
-def _helix_chords(start, end, centre, radius, theta0, span, pieces, tags) -> List[Sweep]:
+def _helix_chords(start, end, centre, radius, theta0, span, pieces, tags) -> list[Sweep]:
     n = chord_count(radius, span)
     points = []
     for i in range(n + 1):
@@ -173,7 +210,7 @@ def _helix_chords(start, end, centre, radius, theta0, span, pieces, tags) -> Lis
 
 # ------------------------------------------------------------------------------------ bottom function
 
-def bottom(sweep: Sweep, x: np.ndarray, y: np.ndarray, pieces: Optional[Tuple[Piece, ...]] = None) -> np.ndarray:
+def bottom(sweep: Sweep, x: np.ndarray, y: np.ndarray, pieces: tuple[Piece, ...] | None = None) -> np.ndarray:
     """Lowest point of the swept volume above each (x, y) (arrays broadcast together); +inf off it.
 
     ``pieces`` replaces the sweep's own envelope (the crash checks sweep the shank and holder along
@@ -198,7 +235,7 @@ def bottom(sweep: Sweep, x: np.ndarray, y: np.ndarray, pieces: Optional[Tuple[Pi
     return out
 
 
-def _h_inv(pieces: Tuple[Piece, ...], d: np.ndarray) -> np.ndarray:
+def _h_inv(pieces: tuple[Piece, ...], d: np.ndarray) -> np.ndarray:
     out = pieces[0].h_inv(d)
     for piece in pieces[1:]:
         out = np.minimum(out, piece.h_inv(d))
@@ -322,7 +359,7 @@ def _golden_bottom(sweep: Sweep, piece: Piece, x: np.ndarray, y: np.ndarray) -> 
     return np.where(ok, best, np.inf)
 
 
-def _helix_flat(sweep: Sweep, x: np.ndarray, y: np.ndarray, pieces: Tuple[Piece, ...]) -> np.ndarray:
+def _helix_flat(sweep: Sweep, x: np.ndarray, y: np.ndarray, pieces: tuple[Piece, ...]) -> np.ndarray:
     """Flat pieces along a G17 helix: the lowest arc point (z linear in the arc angle) whose disc of
     radius a covers p. The covering angles form one window around p's direction; intersect it with the
     arc (three 2π shifts) and take its end in the descending direction."""
@@ -354,6 +391,39 @@ def _helix_flat(sweep: Sweep, x: np.ndarray, y: np.ndarray, pieces: Tuple[Piece,
     return out
 
 
+def footprint_edge(sweep: Sweep, reach: float, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``spacing`` mm on the edge of the sweep's footprint of radius ``reach`` (xy): the
+    offset curves of the path and full circles at its ends. A sliver of material that the sweep enters
+    but no cell centre shows lies against this edge."""
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+
+    def circle(cx: float, cy: float, r: float, a0: float = 0.0, span: float = TWO_PI) -> None:
+        n = max(8, math.ceil(abs(span) * r / spacing))
+        t = a0 + np.linspace(0.0, span, n + 1)
+        xs.append(cx + r * np.cos(t))
+        ys.append(cy + r * np.sin(t))
+
+    if sweep.kind == "arc":
+        ends = [sweep.arc_point(0.0), sweep.arc_point(1.0)]
+        for r in (sweep.radius + reach, sweep.radius - reach):
+            if r > 0.0:
+                circle(sweep.centre[0], sweep.centre[1], r, sweep.theta0, sweep.span)
+    else:
+        (ax, ay, _), (bx, by, _) = sweep.start, sweep.end
+        ends = [(ax, ay), (bx, by)]
+        length = math.hypot(bx - ax, by - ay)
+        if length > 1e-12:
+            nx, ny = -(by - ay) / length, (bx - ax) / length
+            t = np.linspace(0.0, 1.0, max(2, math.ceil(length / spacing) + 1))
+            for side in (1.0, -1.0):
+                xs.append(ax + t * (bx - ax) + side * reach * nx)
+                ys.append(ay + t * (by - ay) + side * reach * ny)
+    for cx, cy in ends:
+        circle(cx, cy, reach)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
 # ------------------------------------------------------------------------------------ raw stock shapes
 
 @dataclass(frozen=True)
@@ -363,14 +433,14 @@ class RawStock:
     diameter)) lying along X with its top line at z = 0."""
 
     kind: str
-    size: Tuple[float, float, float]
+    size: tuple[float, float, float]
 
     @property
-    def footprint(self) -> Tuple[float, float, float, float]:
+    def footprint(self) -> tuple[float, float, float, float]:
         return (-self.size[0] / 2.0, self.size[0] / 2.0, -self.size[1] / 2.0, self.size[1] / 2.0)
 
     @property
-    def z_range(self) -> Tuple[float, float]:
+    def z_range(self) -> tuple[float, float]:
         return (-self.size[2], 0.0)
 
     def top0(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -387,7 +457,7 @@ class RawStock:
         r = self.size[1] / 2.0
         return -r - np.sqrt(np.maximum(r * r - y * y, 0.0))
 
-    def ray_interval(self, o: np.ndarray, d: np.ndarray) -> Optional[Tuple[float, float]]:
+    def ray_interval(self, o: np.ndarray, d: np.ndarray) -> tuple[float, float] | None:
         """Parameters (s_in, s_out) of the open raw stock along o + s d (d unit), or None."""
         x0, x1, y0, y1 = self.footprint
         z0, z1 = self.z_range
@@ -420,40 +490,93 @@ class RawStock:
 # ---------------------------------------------------------------------------------------- the model
 
 class ExactModel:
-    """Raw stock minus the union of recorded sweeps; bounding boxes kept as arrays for prefiltering."""
+    """Raw stock minus the union of recorded sweeps; bounding boxes and the straight horizontal or
+    vertical sweeps (most of a program) kept as arrays, so a column's top is one vectorised pass."""
 
     def __init__(self, raw: RawStock):
         self.raw = raw
-        self.sweeps: List[Sweep] = []
-        self._boxes = np.empty((0, 5))
-        self._pending: List[Tuple[float, ...]] = []
+        self.sweeps: list[Sweep] = []
+        self._rows = np.empty((0, 11))
+        self._pending: list[tuple[float, ...]] = []
+        self._groups: dict = {}
 
     def add(self, sweep: Sweep) -> None:
+        simple = sweep.kind == "line" and (sweep.horizontal or sweep.vertical)
+        group = self._groups.setdefault(sweep.pieces, len(self._groups)) if simple else -1
         self.sweeps.append(sweep)
-        self._pending.append(sweep.box)
+        self._pending.append(sweep.box + (sweep.start[0], sweep.start[1], sweep.end[0], sweep.end[1],
+                                          sweep.z_low, group))
+
+    @property
+    def rows(self) -> np.ndarray:
+        """(n, 11): box (x0, x1, y0, y1, z_low), then for straight horizontal/vertical sweeps the path
+        (ax, ay, bx, by), its z and the envelope group (-1 for other sweeps)."""
+        if self._pending:
+            self._rows = np.vstack([self._rows, np.array(self._pending, dtype=float)])
+            self._pending = []
+        return self._rows
 
     @property
     def boxes(self) -> np.ndarray:
         """(n, 5) array of sweep boxes (x0, x1, y0, y1, z_low)."""
-        if self._pending:
-            self._boxes = np.vstack([self._boxes, np.array(self._pending)])
-            self._pending = []
-        return self._boxes
+        return self.rows[:, :5]
 
     def candidates_at(self, x: float, y: float) -> np.ndarray:
         b = self.boxes
         return np.nonzero((b[:, 0] <= x) & (x <= b[:, 1]) & (b[:, 2] <= y) & (y <= b[:, 3]))[0]
 
-    def top(self, x: float, y: float) -> Tuple[float, int]:
+    def top(self, x: float, y: float) -> tuple[float, int]:
         """Exact top of the material column at (x, y) and the index of the sweep that made it (-1 = the
         raw stock). Ties go to the later sweep: it finished the surface."""
+        idx = self.candidates_at(x, y)
+        values = np.full(len(idx), np.inf)
+        rows = self.rows[idx]
+        groups = rows[:, 10]
+        simple = groups >= 0
+        if simple.any():
+            ax, ay, bx, by = rows[simple, 5], rows[simple, 6], rows[simple, 7], rows[simple, 8]
+            dx, dy = bx - ax, by - ay
+            length2 = dx * dx + dy * dy
+            t = np.clip(((x - ax) * dx + (y - ay) * dy) / np.where(length2 > 0, length2, 1.0), 0.0, 1.0)
+            d = np.hypot(x - ax - t * dx, y - ay - t * dy)
+            h = np.full(len(d), np.inf)
+            for pieces, g in self._groups.items():
+                mask = groups[simple] == g
+                if mask.any():
+                    h[mask] = _h_inv(pieces, d[mask])
+            values[simple] = rows[simple, 9] + h
+        for k in np.nonzero(~simple)[0]:
+            values[k] = float(bottom(self.sweeps[idx[k]], np.array(x), np.array(y)))
         z = float(self.raw.top0(x, y))
         owner = -1
-        for i in self.candidates_at(x, y):
-            b = float(bottom(self.sweeps[i], np.array(x), np.array(y)))
-            if b <= z + 1e-12:
-                z, owner = min(z, b), int(i)
+        if len(values):
+            lowest = float(values.min())
+            if lowest <= z + 1e-12:
+                z = lowest
+                owner = int(idx[np.nonzero(values <= lowest + 1e-12)[0][-1]])
         return z, owner
+
+    def tops(self, x: np.ndarray, y: np.ndarray, limit: np.ndarray | None = None) -> np.ndarray:
+        """Exact material top at many points (1-D arrays), without provenance. With ``limit`` (per
+        point), a point is settled as soon as its top is found at or below its limit, and its value is
+        then only known to be <= limit: that is all a penetration test needs. Recent sweeps go first,
+        since they are the likeliest to have cleared the points."""
+        out = self.raw.top0(x, y).astype(float)
+        if len(x) == 0 or not self.sweeps:
+            return out
+        b = self.boxes
+        near = np.nonzero((b[:, 0] <= x.max()) & (b[:, 1] >= x.min()) & (b[:, 2] <= y.max()) & (b[:, 3] >= y.min()))[0]
+        open_ = np.ones(len(x), dtype=bool) if limit is None else out > limit
+        for i in near[::-1]:
+            if not open_.any():
+                break
+            x0, x1, y0, y1, _ = b[i]
+            pick = np.nonzero(open_ & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))[0]
+            if len(pick):
+                out[pick] = np.minimum(out[pick], bottom(self.sweeps[i], x[pick], y[pick]))
+                if limit is not None:
+                    open_[pick] = out[pick] > limit[pick]
+        return out
 
     def inside(self, x: float, y: float, z: float) -> bool:
         x0, x1, y0, y1 = self.raw.footprint

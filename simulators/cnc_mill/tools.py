@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Tuple
 
 import numpy as np
 
@@ -55,6 +54,14 @@ class Piece:
         """Lowest height of the piece above the tool tip, mm."""
         return self.h0 - self.a if self.kind == "ball" else self.h0
 
+    def shrunk(self, tol: float) -> Piece:
+        """The piece moved inward by at least ``tol`` along every surface normal: contact closer than
+        ``tol`` with the shrunk piece's sweep is no penetration."""
+        if self.kind == "ball":
+            return Piece("ball", self.a - tol, self.h0)
+        r0 = self.a - tol if self.r0 >= self.a else max(self.r0 - tol, 0.0)
+        return Piece(self.kind, self.a - tol, self.h0 + tol, r0=r0, k=self.k, rc=self.rc)
+
     def radius_at(self, h: float) -> float:
         """Radius of the piece at height ``h``; -1 below the piece."""
         if self.kind == "cone":
@@ -69,6 +76,18 @@ class Piece:
             return self.a
         u = self.rc - (h - self.h0)
         return self.a - self.rc + math.sqrt(max(self.rc ** 2 - u * u, 0.0))
+
+    def radius_array(self, h: np.ndarray) -> np.ndarray:
+        """:meth:`radius_at` over an array of heights."""
+        h = np.asarray(h, dtype=float)
+        if self.kind == "cone":
+            return np.where(h >= self.h0, np.minimum(self.a, self.r0 + self.k * (h - self.h0)), -1.0)
+        if self.kind == "ball":
+            cap = np.sqrt(np.maximum(self.a ** 2 - (self.h0 - h) ** 2, 0.0))
+            return np.where(h < self.h0 - self.a, -1.0, np.where(h >= self.h0, self.a, cap))
+        u = self.rc - (h - self.h0)
+        torus = self.a - self.rc + np.sqrt(np.maximum(self.rc ** 2 - u * u, 0.0))
+        return np.where(h < self.h0, -1.0, np.where(h >= self.h0 + self.rc, self.a, torus))
 
     def h_inv(self, d: np.ndarray) -> np.ndarray:
         """Lowest height at which the piece reaches radius ``d`` (array, mm); +inf beyond ``a``."""
@@ -119,7 +138,7 @@ class Tool:
     pitch: float = 0.0              # taps
     pilot_diameter: float = 0.0     # centre drills
     name: str = ""
-    pieces: Tuple[Piece, ...] = field(default=(), compare=False, repr=False)
+    pieces: tuple[Piece, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -152,7 +171,7 @@ class Tool:
             out = np.minimum(out, piece.h_inv(d))
         return out
 
-    def body_pieces(self) -> Dict[str, Tuple[Piece, ...]]:
+    def body_pieces(self) -> dict[str, tuple[Piece, ...]]:
         """Non-cutting parts as flat pieces: ``flute_top`` (the cutting radius above the flute length:
         material there means the cut is deeper than the flutes), ``shank`` (only where wider than the
         cutting radius) and ``holder``."""
@@ -173,7 +192,7 @@ class Tool:
                 "holder_length": self.holder_length}
 
 
-def _cutting_pieces(tool: Tool) -> Tuple[Piece, ...]:
+def _cutting_pieces(tool: Tool) -> tuple[Piece, ...]:
     r = tool.diameter / 2.0
     if tool.kind in ("flat", "face", "boring"):
         return (Piece("cone", r, 0.0, r0=r),)
@@ -192,7 +211,7 @@ def _cutting_pieces(tool: Tool) -> Tuple[Piece, ...]:
     return _centre_drill_pieces(tool)
 
 
-def _tap_pieces(tool: Tool) -> Tuple[Piece, ...]:
+def _tap_pieces(tool: Tool) -> tuple[Piece, ...]:
     """A tap removes its core: the internal thread's minor diameter D1 = D - 1.082532 P (ISO 68-1, the
     same as its nominal drill size within 0.13 mm), entered by a chamfer of 3.5 threads from 0.8 D1. The
     thread flanks between D1 and D are not modelled as removed material (see docs/mill-stock.md)."""
@@ -202,7 +221,7 @@ def _tap_pieces(tool: Tool) -> Tuple[Piece, ...]:
     return (Piece("cone", core, 0.0, r0=tip, k=(core - tip) / chamfer),)
 
 
-def _centre_drill_pieces(tool: Tool) -> Tuple[Piece, ...]:
+def _centre_drill_pieces(tool: Tool) -> tuple[Piece, ...]:
     """A-type centre drill (ISO 866): pilot of ``pilot_diameter`` with a 118° point, pilot length
     1.3 × its diameter, then a 60° countersink up to the body diameter. The profile is not concave, so
     it is two pieces: the pilot (extended upward) and the countersink cone."""
@@ -213,7 +232,7 @@ def _centre_drill_pieces(tool: Tool) -> Tuple[Piece, ...]:
             Piece("cone", tool.diameter / 2.0, pilot_top, r0=rp, k=math.tan(math.radians(30.0))))
 
 
-def default_tools() -> Dict[int, Tool]:
+def default_tools() -> dict[int, Tool]:
     """T1–T7 of the default mill setup (docs/mill-stock.md). Holders: BT40 side-lock or ER32 collet
     chucks, nose diameters 32–50 mm."""
     tools = [
@@ -231,6 +250,6 @@ def default_tools() -> Dict[int, Tool]:
     return {t.number: t for t in tools}
 
 
-def spindle_nose() -> Tuple[Piece, ...]:
+def spindle_nose() -> tuple[Piece, ...]:
     """The bare spindle nose (no tool): a cylinder from the gauge line up."""
     return (Piece("cone", SPINDLE_NOSE_RADIUS, 0.0, r0=SPINDLE_NOSE_RADIUS),)

@@ -57,8 +57,10 @@ MESSAGES: dict[str, str] = {
     "PS0128": "SEQUENCE NUMBER OUT OF RANGE",
     "PS0092": "ZERO RETURN CHECK (G27) ERROR",
     "PS0224": "ZERO RETURN NOT FINISHED",
+    "PS0200": "ILLEGAL S CODE COMMAND",      # rigid tapping with S0
     "EX1001": "ILLEGAL T CODE (NO SUCH TURRET STATION)",   # machine-builder (PMC) alarm
     "EX1002": "M CODE NOT AVAILABLE ON THIS MACHINE",      # machine-builder (PMC) alarm
+    "EX1003": "ILLEGAL T CODE (NO SUCH TOOL IN THE MAGAZINE)",   # machine-builder (PMC) alarm, mill
     "OT0500": "+ OVERTRAVEL ( SOFT 1 )",
     "OT0501": "- OVERTRAVEL ( SOFT 1 )",
 }

@@ -431,17 +431,18 @@ def _plain_block(text: str, line: int, column: int) -> Optional[Block]:
     m = _PLAIN_BLOCK.match(text)
     if m is None:
         return None
-    delete, seq, body = m.group(1), m.group(2), m.group(3)
-    words = []
+    delete, seq, body = m.groups()
     base = column + m.start(3)
+    words = []
     for w in _PLAIN_WORD.finditer(body):
-        digits = w.group(3)
-        if len(digits) - ("." in digits) > MAX_DIGITS:
+        letter, sign, digits = w.groups()
+        point = "." in digits
+        if len(digits) - point > MAX_DIGITS:
             return None
         value = float(digits)
-        words.append(Word(w.group(1).upper(), Num(-value if w.group(2) == "-" else value, "." in digits),
+        words.append(Word(letter if letter.isupper() else letter.upper(), Num(-value if sign == "-" else value, point),
                           base + w.start()))
-    return Block(line, column, int(seq) if seq is not None else None, delete is not None, tuple(words), None, None,
+    return Block(line, column, None if seq is None else int(seq), delete is not None, tuple(words), None, None,
                  text)
 
 

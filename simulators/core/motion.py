@@ -51,3 +51,4 @@ class Motion:
     seconds: float = 0.0              # time this motion takes (cycle time is the sum)
     coolant: bool = False
     program: int = 0                  # O number of the program holding the block
+    plane: str = ""                   # mill arcs: "G17", "G18" or "G19" (empty: not given, lathe)

@@ -11,6 +11,7 @@ FANUC rules kept here:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional
 
 from .alarms import Alarm
@@ -28,10 +29,16 @@ class Program:
     blocks: tuple
 
     def sequence_index(self, seq: int) -> Optional[int]:
+        """Index of the first block numbered N seq (None when there is none)."""
+        return self._sequence_table.get(seq)
+
+    @cached_property
+    def _sequence_table(self) -> dict:
+        table: dict = {}
         for i, block in enumerate(self.blocks):
-            if block.seq == seq:
-                return i
-        return None
+            if block.seq is not None:
+                table.setdefault(block.seq, i)
+        return table
 
 
 class ProgramMemory:

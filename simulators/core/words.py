@@ -61,6 +61,25 @@ LATHE_GCODES = gcode_table("lathe", {
     16: ("G18",),
 })
 
+# FANUC 0i-MF (machining centre). Codes not listed (G92, G30, G31, G05.1, G12.1 …) raise PS0010.
+MILL_GCODES = gcode_table("machining centre", {
+    0: ("G04", "G10", "G27", "G28", "G52", "G53", "G65"),
+    1: ("G00", "G01", "G02", "G03"),
+    2: ("G17", "G18", "G19"),
+    3: ("G90", "G91"),
+    5: ("G94", "G95"),
+    6: ("G20", "G21"),
+    7: ("G40", "G41", "G42"),
+    8: ("G43", "G44", "G49"),
+    9: ("G73", "G74", "G76", "G80", "G81", "G82", "G83", "G84", "G85", "G86", "G87", "G88", "G89"),
+    10: ("G98", "G99"),
+    11: ("G50", "G51"),
+    14: ("G54", "G55", "G56", "G57", "G58", "G59", "G54.1"),
+    16: ("G68", "G69"),
+    17: ("G15", "G16"),
+    22: ("G50.1", "G51.1"),
+})
+
 
 class Value(NamedTuple):
     number: float

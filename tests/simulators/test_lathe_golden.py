@@ -427,6 +427,178 @@ def check_g96_g70_finish(sim):
     assert radius_at(sim, -10.0) == 15.0
 
 
+def check_g70_speed_in_shape(sim):
+    # F and S inside ns..nf act in G70 only: roughing at S600 F0.25 (150 mm/min), G70 at S1000 F0.1 (100 mm/min)
+    rough = [m for m in only(sim, "feed") if m.line == 7]
+    assert rough and all(m.spindle_rpm == 600 and m.feed_mm_min == pytest.approx(150.0) for m in rough)
+    spindle = [m for m in only(sim, "spindle") if m.line == 8]
+    assert len(spindle) == 1 and spindle[0].spindle_rpm == 1000
+    finish = [m for m in only(sim, "feed") if m.line == 9 and p(m.end)[0] == 15.0]
+    assert len(finish) == 1 and finish[0].feed_mm_min == pytest.approx(100.0)
+    # after G70 the shape's F0.1 and S1000 stay modal: W-1 at 100 mm/min
+    last = only(sim, "feed")[-1]
+    assert last.line == 12 and last.feed_mm_min == pytest.approx(100.0)
+
+
+def check_g71_type2_pocket(sim):
+    # ns gives X and Z → type II. Shape moved by Δu/2 0.2: Ø30.4 to Z-10, taper to (12.2, −20), Z-25, taper to
+    # (20.2, −35). Levels from A x 26 by 1.5: 24.5 … 12.5 (> bottom 12.2)
+    rough = [(p(m.start), p(m.end)) for m in only(sim, "feed") if m.line == 7]
+    assert ((24.5, 2.0), (24.5, -35.0)) in rough
+    # level 20 meets the last taper at z = −25 − (20 − 12.2)/8 × 10 = −34.75
+    assert ((20.0, 2.0), (20.0, -34.75)) in rough
+    # level 14 goes into the pocket: from the first taper at z = −10 − (15.2 − 14)/3 × 10 = −14
+    # to the last taper at z = −25 − (14 − 12.2)/8 × 10 = −27.25
+    assert ((14.0, -14.0), (14.0, -27.25)) in rough
+    assert radius_at(sim, -22.0) == pytest.approx(12.2) and radius_at(sim, -5.0) == pytest.approx(15.2)
+
+
+def check_g71_comp_in_shape(sim):
+    # G42 … G40 written inside ns..nf: G71 roughs the programmed shape (moved by Δu/2 0.25, Δw 0.1) …
+    rough = [(p(m.start), p(m.end)) for m in only(sim, "feed") if m.line == 7]
+    assert ((24.0, 2.0), (24.0, -29.9)) in rough                      # to the X52 face at Z-30 + 0.1
+    assert ((14.0, 2.0), (14.0, -27.4)) in rough                      # taper: −19.9 − (14 − 10.25) × 2
+    assert ((10.0, 2.0), (10.0, -1.65)) in rough                      # chamfer: 0.1 − (10 − 8.25)
+    # … and G70 (T02, R0.4) applies it: chamfer corners as before; the Z-20 line meets the 1:2 taper (convex):
+    # tip lines x = 10 and the taper's offset by R along (1, 2)/√5 then by (−R, −R):
+    # z = −20 + 0.4/√5 − 0.4 − 2 (0.4 − 0.8/√5) = −21.2 + 2/√5 = −20.30557
+    finish = {m.line: p(m.end, 2) for m in only(sim, "feed") if m.tool == 2}
+    assert finish[9] == approx((8.0, -D04)) and finish[10] == approx((10.0, -2.0 - D04))
+    assert finish[11] == approx((10.0, -21.2 + 2 / math.sqrt(5)))
+    assert radius_at(sim, -10.0) == 10.0 and radius_at(sim, -25.0) == pytest.approx(12.5, abs=1e-6)
+
+
+def check_g32_thread(sim):
+    threads = only(sim, "thread")
+    # three G32 passes Z5 → Z-20 at Ø19.2, 18.6, 18.2: 25 mm at 1.5 mm/rev × 500 rpm = 2 s each
+    assert [p(m.start, 4) for m in threads] == [(9.6, 5.0), (9.3, 5.0), (9.1, 5.0)]
+    assert all(m.lead == 1.5 and m.seconds == pytest.approx(2.0) for m in threads)
+    assert [m.line for m in threads] == [7, 11, 15]        # the modal G32 repeats without the G word
+    t = measure.thread(sim.workpiece)
+    assert t["minor_diameter"] == pytest.approx(18.2) and t["pitch"] == 1.5 and t["line"] == 15
+
+
+def check_g27_check(sim):
+    # T01 tip at Ø200 Z150 is the reference position (turret (140, 239.5)): the first G27 passes, the second
+    # (Ø190) stops there with PS0092; M01 and M00 give stop motions and the run goes on
+    assert [m.line for m in only(sim, "stop")] == [5, 7]
+    assert only(sim, "rapid")[-1].end == pytest.approx((140.0, 239.5)) and only(sim, "rapid")[-1].line == 6
+    assert alarm(sim) == ("PS0092", 8)
+
+
+# ------------------------------------------------------------------------------ finished exam parts (drawing)
+
+def clean(sim):
+    assert sim.completed and not sim.alarms and not sim.crashes and not sim.stalls
+
+
+def check_part_shaft_thread(sim):
+    # drawing: M20×1.5 thread (crest Ø19.8) Z0…Z-18.5, C2 chamfer, groove 5 × Ø16 (Z-18…Z-23), Ø28 to Z-35,
+    # taper to Ø36 at Z-45, Ø36 to the shoulder at Z-55
+    clean(sim)
+    assert radius_at(sim, -30.0) == 14.0 and radius_at(sim, -50.0) == 18.0
+    assert radius_at(sim, -40.0) == pytest.approx(16.0, abs=1e-6)        # Ø32 halfway along the taper
+    assert radius_at(sim, -20.5) == 8.0                                   # groove bottom Ø16
+    # at radius 8.5: the C2 chamfer (from r 7.9 at Z0) at Z-0.6, the groove walls at Z-18 and Z-23
+    assert hits_z(sim, 8.5)[:3] == pytest.approx([-0.6, -18.0, -23.0], abs=1e-6)
+    assert hits_z(sim, 20.0)[0] == -55.0
+    t = measure.thread(sim.workpiece)
+    assert t["minor_diameter"] == pytest.approx(18.05) and t["major_diameter"] == pytest.approx(19.8)
+    assert t["pitch"] == 1.5
+
+
+def check_part_ball_end(sim):
+    # drawing: SR10 ball end (centre on the axis at Z-10), Ø20 to Z-20, Ø24 face, C3 chamfer to Ø30, Ø30 to Z-40
+    clean(sim)
+    assert radius_at(sim, -5.0) == pytest.approx(math.sqrt(100 - 25), abs=1e-6)
+    assert radius_at(sim, -1.0) == pytest.approx(math.sqrt(100 - 81), abs=1e-6)
+    assert radius_at(sim, -15.0) == 10.0 and radius_at(sim, -30.0) == 15.0
+    assert radius_at(sim, -21.5) == pytest.approx(13.5, abs=1e-6)       # Ø27 halfway along the chamfer
+    assert hits_z(sim, 0.0)[0] == pytest.approx(0.0, abs=1e-9)          # the ball's tip
+    assert hits_z(sim, 11.0)[0] == -20.0 and hits_z(sim, 20.0)[0] == -40.0
+
+
+def check_part_g73_taper(sim):
+    # drawing: taper Ø30 (Z0) → Ø40 (Z-20), Ø40 to Z-30, R3 concave fillet (centre x 23, Z-30) to Ø46, Ø46 to Z-45
+    clean(sim)
+    assert radius_at(sim, -10.0) == pytest.approx(17.5, abs=1e-6)
+    assert radius_at(sim, -25.0) == 20.0 and radius_at(sim, -40.0) == 23.0
+    assert radius_at(sim, -32.0) == pytest.approx(23.0 - math.sqrt(9 - 4), abs=1e-6)
+    assert hits_z(sim, 24.0)[0] == -45.0
+
+
+def check_part_bore(sim):
+    # drawing: through Ø20 drill to Z-35; bore Ø28 to Z-20 with a C1 chamfer at the mouth (Ø30), Ø22 to Z-30
+    clean(sim)
+    assert measure.bore_diameter_at(sim.workpiece, -10.0) == pytest.approx(28.0, abs=1e-6)
+    assert measure.bore_diameter_at(sim.workpiece, -25.0) == pytest.approx(22.0, abs=1e-6)
+    assert measure.bore_diameter_at(sim.workpiece, -1.0) == pytest.approx(28.0 + 2.0, abs=1e-6)
+    assert hits_z(sim, 12.5)[0] == -20.0 and hits_z(sim, 10.5)[0] == -30.0
+
+
+def check_part_g75_wide_groove(sim):
+    # drawing: Ø40 to Z-50; groove Ø30 from Z-38 to Z-27 (G75 to Z-38 with a 3 mm blade, left corner reference)
+    clean(sim)
+    assert radius_at(sim, -10.0) == 20.0 and radius_at(sim, -32.0) == 15.0
+    assert hits_z(sim, 17.0)[:3] == [0.0, -27.0, -38.0]
+    assert hits_z(sim, 22.0)[0] == -50.0
+
+
+def check_part_g94_face_g92(sim):
+    # drawing: face Z-2 down to Ø20 (a Ø20 × 2 pip stays), Ø24 to the shoulder at Z-25, M24×1.5 by G92 to Ø22.05
+    clean(sim)
+    assert hits_z(sim, 5.0)[0] == 0.0 and hits_z(sim, 11.0)[0] == -2.0 and hits_z(sim, 13.0)[0] == -25.0
+    assert radius_at(sim, -22.0) == 12.0
+    t = measure.thread(sim.workpiece)
+    assert t["minor_diameter"] == pytest.approx(22.05) and t["major_diameter"] == pytest.approx(24.0)
+
+
+def check_part_g72_flange(sim):
+    # drawing (faced from the end by G72, finished by G70 G41): Ø48 flange Z-12…-8, cone to Ø30 at Z-5, Ø30 to
+    # Z-2, cone to Ø26 at the end face Z0
+    clean(sim)
+    assert radius_at(sim, -10.0) == 24.0 and radius_at(sim, -3.5) == 15.0
+    assert radius_at(sim, -6.5) == pytest.approx(24.0 - 9.0 * 1.5 / 3.0, abs=1e-6)
+    assert radius_at(sim, -1.0) == pytest.approx(14.0, abs=1e-6)
+    assert hits_z(sim, 5.0)[0] == pytest.approx(0.0, abs=1e-9) and hits_z(sim, 24.5)[0] == pytest.approx(-12.0)
+
+
+def check_part_macro_ellipse(sim):
+    # drawing: half ellipse, semi-axes 20 (Z) × 10 (radius), vertex at Z0 on the axis, Ø20 at Z-20 to Z-32.
+    # A WHILE loop writes 1 mm chords through nodes on the ellipse; with G42 the part is the chord polyline, so
+    # at a node z the radius is 10 √(1 − z'²/400), z' = z + 20
+    clean(sim)
+    for z in (-10.0, -15.0, -19.0, -5.0):
+        zp = z + 20.0
+        assert radius_at(sim, z) == pytest.approx(10.0 * math.sqrt(1 - zp * zp / 400.0), abs=1e-6)
+    assert radius_at(sim, -25.0) == pytest.approx(10.0, abs=1e-6)
+    assert hits_z(sim, 0.0)[0] == pytest.approx(0.0, abs=1e-9)
+    # the G01 of line 19 runs 21 times (nodes Z0 … Z-20); the first goes nowhere (the start-up ended at Z0 X0)
+    assert len([m for m in only(sim, "feed") if m.line == 19]) == 20
+
+
+def check_part_multi_groove_sub(sim):
+    # drawing: Ø40 to Z-50; three 3 mm grooves Ø34 at a 12 mm pitch (M98 P31100): Z-10…-7, -22…-19, -34…-31
+    clean(sim)
+    assert hits_z(sim, 18.5)[:7] == [0.0, -7.0, -10.0, -19.0, -22.0, -31.0, -34.0]
+    assert radius_at(sim, -8.5) == 17.0 and radius_at(sim, -15.0) == 20.0
+    assert {m.program for m in only(sim, "feed") if m.tool == 3} == {1100}
+
+
+def check_part_css_taper_arc(sim):
+    # drawing: C3 chamfer from Ø12, Ø18 to Z-12, R5 convex round (centre x 9, Z-17) to Ø28, face to Ø34 at Z-17,
+    # cone to Ø40 at Z-30, Ø40 to Z-40
+    clean(sim)
+    assert radius_at(sim, -1.5) == pytest.approx(7.5, abs=1e-6) and radius_at(sim, -8.0) == 9.0
+    assert radius_at(sim, -13.0) == pytest.approx(9.0 + math.sqrt(25 - 16), abs=1e-6)
+    assert hits_z(sim, 15.5)[0] == pytest.approx(-17.0)
+    assert radius_at(sim, -23.5) == pytest.approx(17.0 + 3.0 * 6.5 / 13.0, abs=1e-6)
+    assert radius_at(sim, -35.0) == 20.0
+    # G96 S200 on Ø18: 1000 × 200 / (π × 18) = 3537 rpm, clamped by G50 S2000
+    finish = [m for m in only(sim, "feed") if m.tool == 2 and abs(p(m.end, 2)[0] - 9.0) < 1e-9]
+    assert finish and all(m.spindle_rpm == 2000.0 for m in finish)
+
+
 CASES = sorted(name[len("check_"):] for name in dir() if name.startswith("check_"))
 
 

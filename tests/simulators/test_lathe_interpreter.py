@@ -6,12 +6,13 @@ Default setup numbers used in the hand calculations (docs/lathe.md):
   rapid X 12 m/min = 200 mm/s, Z 15 m/min = 250 mm/s; 0.5 s per turret station.
 """
 import math
+from pathlib import Path
 
 import pytest
 
 from simulators.core.alarms import Alarm
 from simulators.cnc_lathe.interpreter import LatheInterpreter, Stall
-from simulators.cnc_lathe.machine import ToolOffset, default_setup
+from simulators.cnc_lathe.machine import default_setup
 from dataclasses import replace
 
 SETUP = default_setup()
@@ -239,15 +240,14 @@ def test_block_delete_switch():
 
 
 def test_endless_loop_is_a_stall():
-    import simulators.cnc_lathe.interpreter as module
-    old = module.MAX_BLOCKS
-    module.MAX_BLOCKS = 1000
+    old = LatheInterpreter.max_blocks
+    LatheInterpreter.max_blocks = 1000
     try:
         with pytest.raises(Stall) as err:
             run("N10 #1=#1+1\nGOTO 10\n")
         assert err.value.line in (3, 4)
     finally:
-        module.MAX_BLOCKS = old
+        LatheInterpreter.max_blocks = old
 
 
 def test_nose_radius_compensation_on_a_chamfer():
@@ -344,3 +344,63 @@ def test_plain_move_fast_path_matches_the_general_path():
     finally:
         module.FAST_PATH = True
     assert fast == slow and len(fast[0]) > 400
+
+
+# ------------------------------------------------------------------------------------------- properties
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from simulators.cnc_lathe import measure  # noqa: E402
+from simulators.cnc_lathe.run import simulate  # noqa: E402
+
+SAMPLES_Z = [-0.5 - 1.7 * k for k in range(24)]
+
+
+def outer_radii(sim):
+    return [measure.ray_hits(sim.workpiece, (100.0, 0.0, z), (-1.0, 0.0, 0.0))[0].point[0] for z in SAMPLES_Z]
+
+
+HEAD = "O1\nG21 G99 G97 G40\nT0101\nM03 S800\nG00 X52. Z2.\n"
+
+
+@given(st.floats(30.0, 48.0), st.floats(-40.0, -5.0), st.floats(0.2, 0.8))
+def test_splitting_a_move_in_two_gives_the_same_part(diameter, z_end, fraction):
+    whole = simulate(HEAD + f"G01 X{diameter:.3f} F0.2\nZ{z_end:.3f}\nX52.\nM30\n")
+    z_mid = 2.0 + (z_end - 2.0) * fraction
+    split = simulate(HEAD + f"G01 X{diameter:.3f} F0.2\nZ{z_mid:.3f}\nZ{z_end:.3f}\nX52.\nM30\n")
+    assert whole.completed and split.completed
+    assert outer_radii(split) == pytest.approx(outer_radii(whole), abs=1e-9)
+    assert split.cycle_time_s == pytest.approx(whole.cycle_time_s)
+
+
+@given(st.lists(st.tuples(st.floats(30.0, 49.0), st.floats(-40.0, -2.0)), min_size=1, max_size=4))
+def test_more_cutting_never_adds_material(passes):
+    body = ""
+    before = outer_radii(simulate(HEAD + "M30\n"))
+    for diameter, z_end in passes:
+        body += f"G00 X52. Z2.\nG01 X{diameter:.3f} F0.2\nZ{z_end:.3f}\nX52.\n"
+        after = outer_radii(simulate(HEAD + body + "M30\n"))
+        assert all(a <= b + 1e-9 for a, b in zip(after, before))
+        before = after
+
+
+def test_replay_is_deterministic():
+    text = (Path(__file__).parent / "golden" / "lathe" / "part_shaft_thread" / "program.nc").read_text()
+    a, b = simulate(text), simulate(text)
+    assert a.motions == b.motions and outer_radii(a) == outer_radii(b)
+
+
+
+def test_ik_without_end_point_is_a_full_circle_and_r_alone_does_nothing():
+    motions, _ = run("T0101\nM03 S500\nG00 X100. Z50.\nG01 Z40. F0.2\nG02 I-5. K0.\nG02 R5.\nM30\n")
+    arcs = moves(motions, "arc")
+    assert len(arcs) == 1 and arcs[0].start == arcs[0].end and prog(arcs[0].centre) == (45.0, 40.0)
+    assert arcs[0].seconds == pytest.approx(60 * 2 * math.pi * 5 / (0.2 * 500))   # 31.4 mm at 100 mm/min
+
+
+def test_g90_x_z_r_stay_modal_until_another_group_01_code():
+    motions, _ = run("T0101\nM03 S800\nG00 X52. Z2.\nG90 X46. Z-20. R-3. F0.2\nX44.\nG00 X52.\nM30\n")
+    feeds = [prog(m.end) for m in moves(motions, "feed")]
+    # second cycle: same Z-20 and R-3: cut from radius 22 − 3 = 19 at A's Z to (22, −20)
+    assert feeds == [(23.0, -20.0), (26.0, -20.0), (22.0, -20.0), (26.0, -20.0)]
+    assert (19.0, 2.0) in [prog(m.end) for m in moves(motions, "rapid") if m.line == 7]

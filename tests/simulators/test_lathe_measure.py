@@ -129,8 +129,9 @@ def test_thread_measurements():
     workpiece, _ = run(thread_moves())
     found = measure.thread(workpiece)
     # deepest pass tip at r 22.9; 60° V: groove as wide as half the 2 mm lead where
-    # (r - 22.9) tan 30° = 0.5, r = 22.9 + 0.5 / tan 30° = 23.766025
-    assert found["major_diameter"] == pytest.approx(50.0)
+    # (r - 22.9) tan 30° = 0.5, r = 22.9 + 0.5 / tan 30° = 23.766025. 2.1 mm is deeper than the sharp V
+    # of a 2 mm lead (1.732): the flanks meet at 22.9 + 1 / tan 30° = 24.632 below the Ø50 crest.
+    assert found["major_diameter"] == pytest.approx(2.0 * (22.9 + 1.0 / math.tan(math.pi / 6)), abs=1e-9)
     assert found["minor_diameter"] == pytest.approx(45.8)
     assert found["pitch_diameter"] == pytest.approx(2.0 * (22.9 + 0.5 / math.tan(math.pi / 6)), abs=1e-7)
     assert found["pitch"] == 2.0 and found["hand"] == "right" and found["line"] == 37
@@ -232,3 +233,43 @@ def test_consecutive_thread_moves_stay_on_one_helix():
         for z in (-1.3, -6.1, -12.7):
             assert measure.outer_radius(split.stock, z, phi) == pytest.approx(
                 measure.outer_radius(single.stock, z, phi), abs=1e-12)
+
+
+def test_profile_reports_the_thread_groove():
+    workpiece, _ = run(thread_moves())
+    zone = workpiece.profile()["threads"][0]
+    assert zone["lead"] == 2.0 and zone["hand"] == "right" and len(zone["passes"]) == 5
+    # over one lead the cross-section goes from the deepest tip (r 22.9) to the ridge between two grooves:
+    # 2.1 mm deep is deeper than the sharp V of a 2 mm lead (1.732), so the flanks meet half a lead apart
+    # at 22.9 + 1 / tan 30° = 24.632 below the Ø50 crest
+    radii = [r for _, r in zone["groove"]]
+    assert min(radii) == pytest.approx(22.9, abs=1e-9)
+    assert max(radii) == pytest.approx(22.9 + 1.0 / math.tan(math.pi / 6), abs=1e-9)
+
+
+def test_thread_keeps_its_turned_crest_when_not_overcut():
+    # M30×2-like passes from Ø50 to a 1.3 mm deep V (tip r 23.7): ridge flanks would meet at
+    # 23.7 + 1.732 = 25.43 > 25, so the crest stays the turned Ø50
+    workpiece, _ = run(thread_moves(tips=(24.5, 24.1, 23.8, 23.7)))
+    found = measure.thread(workpiece)
+    assert found["major_diameter"] == pytest.approx(50.0)
+    assert found["minor_diameter"] == pytest.approx(47.4)
+    assert found["pitch_diameter"] == pytest.approx(2.0 * (23.7 + 0.5 / math.tan(math.pi / 6)), abs=1e-7)
+
+
+def test_nose_compensated_chamfer_is_exactly_c1():
+    # C1 chamfer from Ø38 at Z0 to Ø40 at Z-1 with T02 (R0.4, tip direction 3), path compensated by hand:
+    # surface r = 19 - z; nose centre 0.4 outside it: r = 19 + 0.4√2 - z; tip 0.4 below-left of the
+    # centre: r = 19 + 0.4√2 - 0.8 - z = 18.76569 - z, meeting the Ø40 tip line r = 20 at z = -1.23431.
+    c = 19.0 + 0.4 * SQ2 - 0.8
+    moves = rough_to(20.0, -20.0) + [
+        move("rapid", 2, (c - 3.0, 3.0), (c - 3.0, 3.0), 40),
+        move("feed", 2, (c - 3.0, 3.0), (20.0, c - 20.0), 41),
+        move("feed", 2, (20.0, c - 20.0), (20.0, -15.0), 42)]
+    workpiece, crashes = run(moves)
+    assert crashes == []
+    found = measure.chamfer(workpiece, -3.0, 0.0)
+    assert found["axial"] == pytest.approx(1.0, abs=1e-9) and found["radial"] == pytest.approx(1.0, abs=1e-9)
+    assert measure.diameter_at(workpiece, -0.5) == pytest.approx(39.0, abs=1e-9)
+    assert measure.diameter_at(workpiece, -5.0) == pytest.approx(40.0, abs=1e-9)
+    assert measure.cut_by(workpiece, -0.5) == 41 and measure.cut_by(workpiece, -5.0) == 42

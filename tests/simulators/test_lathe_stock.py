@@ -94,12 +94,14 @@ def test_line_arc_crossing_is_exact():
     assert st.crossings(line, circle, -10.0, 10.0) == pytest.approx([-4.0, 4.0], abs=1e-14)
 
 
-def test_lower_envelope_keeps_the_lower_and_ties_keep_the_old():
+def test_lower_envelope_keeps_the_lower_and_ties_go_to_a_feed_pass():
     old = [st.flat_piece(0.0, 10.0, 5.0, line=1)]
     new = [st.line_piece((0.0, 7.0), (10.0, 3.0), line=2)]     # crosses r = 5 at z = 5
     env = st.lower_envelope(old, new)
     assert [(p.z0, p.z1, p.line) for p in env] == [(0.0, pytest.approx(5.0), 1), (pytest.approx(5.0), 10.0, 2)]
+    # a rapid (feed 0) touching the same surface leaves it; a feed pass over it re-cuts it (its marks)
     assert st.lower_envelope(env, [st.flat_piece(0.0, 10.0, 5.0, line=3)])[0].line == 1
+    assert st.lower_envelope(env, [st.flat_piece(0.0, 10.0, 5.0, line=4, feed=0.1)])[0].line == 4
 
 
 # ------------------------------------------------------------------------------------------ removal

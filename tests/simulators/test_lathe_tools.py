@@ -95,3 +95,13 @@ def test_custom_tools_build():
     # 55° at 93°: minor edge at 180-93-55 = 32°, normal at 302°
     assert 302.0 in [pytest.approx(a, abs=1e-9) for a in _lower_line_normals(_part(tool, "insert"))]
     assert grooving_tool(8, 4.0, 20.0, (-45.0, -12.0)).width == 4.0
+
+
+def test_centre_drill_pilot_and_countersink():
+    from simulators.cnc_lathe.tools import centre_drill
+
+    tool = centre_drill(7, 2.5, 3.0, 8.0, (-60.0, -100.0))
+    cone = _part(tool, "countersink")
+    # 60° countersink from r 1.25 at 3 mm to r 4: (4 - 1.25) / tan 30° = 4.763 mm long
+    assert cone.bounds() == pytest.approx((3.0, 3.0 + 2.75 / math.tan(math.radians(30.0)), -4.0, 4.0))
+    assert tool.kind == "centre_drill" and tool.internal

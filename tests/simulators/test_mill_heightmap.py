@@ -3,9 +3,10 @@ import math
 
 import numpy as np
 import pytest
-from simulators.core.motion import Motion
+
 from simulators.cnc_mill.tools import default_tools
 from simulators.cnc_mill.workpiece import DEFAULT_PART_ORIGIN, Workpiece
+from simulators.core.motion import Motion
 
 TOOLS = default_tools()
 

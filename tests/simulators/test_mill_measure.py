@@ -4,9 +4,9 @@ import math
 import pytest
 
 from simulators.cnc_mill import measure
-from simulators.core.motion import Motion
 from simulators.cnc_mill.tools import default_tools
 from simulators.cnc_mill.workpiece import DEFAULT_PART_ORIGIN, Workpiece
+from simulators.core.motion import Motion
 
 TOOLS = default_tools()
 
@@ -187,3 +187,79 @@ def test_oblique_ray_through_a_ball_ramp():
     assert hit.entering and hit.distance == pytest.approx(4.0, abs=0.5e-3) and hit.line == 3
     hit = wp.ray_hits((x + 6.0 * r, 0.0, -1.0 + 6.0 * r), (-1.0, 0.0, -1.0))[0]
     assert hit.entering and hit.distance == pytest.approx(10.0, abs=0.5e-3)
+
+
+# --------------------------------------------------------------------- probes agree with the model
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+_coords = st.tuples(st.floats(-45, 45), st.floats(-35, 35), st.floats(-6, -0.5))
+
+
+def _random_program(points, tool, arc_every):
+    moves, (x, y, z) = [], (points[0][0], points[0][1], 5.0)
+    moves.append(mv("rapid", 1, tool, (x, y, 50), (x, y, z)))
+    for k, (nx, ny, nz) in enumerate(points):
+        flat = all(p.is_flat for p in TOOLS[tool].pieces)    # other helices are chords: slow, tested apart
+        if arc_every and k % arc_every == 1 and math.hypot(nx - x, ny - y) > 1.0 and (flat or nz == z):
+            # a G17 arc (helical when z changes) through the midpoint's perpendicular: centre 3 mm aside
+            mx, my = (x + nx) / 2.0, (y + ny) / 2.0
+            ln = math.hypot(nx - x, ny - y)
+            centre = (mx - 3.0 * (ny - y) / ln, my + 3.0 * (nx - x) / ln, z)
+            moves.append(mv("arc", k + 2, tool, (x, y, z), (nx, ny, nz), centre=centre, cw=k % 2 == 0))
+        else:
+            moves.append(mv("feed", k + 2, tool, (x, y, z), (nx, ny, nz)))
+        x, y, z = nx, ny, nz
+    return moves
+
+
+@given(st.lists(_coords, min_size=1, max_size=5), st.sampled_from([1, 2, 3]), st.sampled_from([0, 2]),
+       st.floats(-35, 35), st.floats(-6.5, -0.2), st.floats(-0.5, 0.5))
+def test_hits_bound_the_material_the_model_holds(points, tool, arc_every, y, z, slope):
+    """Between consecutive hits of a probe the exact model's membership is constant and flips at each
+    hit, for horizontal and slightly oblique rays (independent code paths: slices vs bottom())."""
+    wp = run(_random_program(points, tool, arc_every), Workpiece(cell=2.0))[0]
+    direction = (1.0, 0.0, slope * 0.02)
+    hits = wp.ray_hits((-60.0, y, z), direction)
+    norm = math.sqrt(1.0 + (slope * 0.02) ** 2)
+    stops = [0.0] + [h.distance for h in hits] + [200.0]
+    for k, (a, b) in enumerate(zip(stops, stops[1:])):
+        if b - a < 1e-6:
+            continue
+        expected = k > 0 and hits[k - 1].entering
+        for fraction in (0.3183, 0.7071):       # off the midpoint, where a tangent point may sit
+            s = a + fraction * (b - a)
+            assert wp.model.inside(-60.0 + s / norm, y, z + s * slope * 0.02 / norm) == expected
+    assert all(h.entering != g.entering for h, g in zip(hits, hits[1:]))
+
+
+def _drill_and_tap(tap_feed=300.0, drill=True, depth=-14.0):
+    moves = []
+    if drill:
+        moves += [mv("rapid", 1, 5, (20, 10, 50), (20, 10, 2)), mv("feed", 2, 5, (20, 10, 2), (20, 10, -18))]
+    # G84 at S200: F = 200 x 1.5 = 300 synchronises the M10x1.5 tap
+    moves += [mv("rapid", 3, 6, (20, 10, 50), (20, 10, 5)), mv("feed", 4, 6, (20, 10, 5), (20, 10, depth),
+                                                                 rpm=200.0, feed=tap_feed)]
+    return run(moves)
+
+
+def test_drilled_hole_depth_and_tapped_thread():
+    wp, crashes = _drill_and_tap()
+    assert crashes == []
+    # the Ø8.5 drill tip at -18: full diameter down to -18 + 4.25 / tan 59°
+    assert measure.hole_depth(wp, (20, 10), 8.5) == pytest.approx(18.0 - 4.25 / math.tan(math.radians(59.0)), abs=1e-6)
+    t = measure.thread(wp, (20.1, 10.0))
+    # entry at the top face (z 0); full thread to the tip + 3.5 pitches: 14 - 5.25 = 8.75 deep
+    assert t["full_depth"] == pytest.approx(14.0 - 3.5 * 1.5, abs=1e-9) and t["nominal"] == 10.0
+    assert t["gauge_ok"] and t["lines"] == [4]
+
+
+def test_tapping_faults_are_recorded():
+    wp, _ = _drill_and_tap(tap_feed=250.0)                 # F250 at S200 is 1.25 mm/rev on a 1.5 tap
+    assert not measure.thread(wp, (20, 10))["synchronised"]
+    wp, _ = _drill_and_tap(drill=False)                    # no pilot hole: the tap cuts its core
+    t = measure.thread(wp, (20, 10))
+    assert t["cut_core"] and not t["gauge_ok"]
+    with pytest.raises(ValueError):
+        measure.thread(wp, (0, 0))

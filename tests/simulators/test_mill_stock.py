@@ -6,10 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulators.cnc_mill.stock import CHORD_ERROR, Sweep, bottom, chord_count, make_sweeps
-from simulators.core.motion import Motion
+from simulators.cnc_mill.stock import (
+    CHORD_ERROR,
+    Sweep,
+    bottom,
+    chord_count,
+    make_sweeps,
+)
 from simulators.cnc_mill.tools import default_tools
 from simulators.cnc_mill.workpiece import DEFAULT_PART_ORIGIN, Workpiece
+from simulators.core.motion import Motion
 
 TOOLS = default_tools()
 
@@ -211,19 +217,35 @@ def test_non_motion_kinds_are_ignored():
 # ------------------------------------------------------------------------------------- properties
 
 def _program(moves, tool):
-    """Random feed moves inside the block from a safe start; all horizontal or vertical or sloped."""
+    """Random moves inside the block from a safe start: straight (horizontal, vertical or sloped) and,
+    every third move, a G17 arc (helical when z changes, flat end mills only) with its centre 4 mm
+    beside the chord; drills plunge at each point."""
     out, line = [], 1
     x, y, z = moves[0][0], moves[0][1], 5.0
     out.append(mv("rapid", line, tool, (x, y, 50), (x, y, z)))
+    if TOOLS[tool].kind in ("drill", "centre_drill"):     # drills drill: plunges at each point
+        for nx, ny, nz in moves:
+            out.append(mv("rapid", line + 1, tool, (x, y, z), (x, y, 2.0)))
+            out.append(mv("rapid", line + 2, tool, (x, y, 2.0), (nx, ny, 2.0)))
+            out.append(mv("feed", line + 3, tool, (nx, ny, 2.0), (nx, ny, nz)))
+            line, (x, y, z) = line + 3, (nx, ny, nz)
+        return out
     for nx, ny, nz in moves:
         line += 1
-        out.append(mv("feed", line, tool, (x, y, z), (nx, ny, nz)))
+        chord = math.hypot(nx - x, ny - y)
+        flat = all(p.is_flat for p in TOOLS[tool].pieces)    # other helices are chords: slow, tested apart
+        if line % 3 == 0 and chord > 1.0 and (flat or abs(nz - z) < 1e-12):
+            mx, my = (x + nx) / 2.0, (y + ny) / 2.0
+            centre = (mx - 4.0 * (ny - y) / chord, my + 4.0 * (nx - x) / chord, z)
+            out.append(mv("arc", line, tool, (x, y, z), (nx, ny, nz), centre=centre, cw=line % 2 == 0))
+        else:
+            out.append(mv("feed", line, tool, (x, y, z), (nx, ny, nz)))
         x, y, z = nx, ny, nz
     return out
 
 
 coords = st.tuples(st.floats(-45, 45), st.floats(-35, 35), st.floats(-6, -0.5))
-programs = st.tuples(st.lists(coords, min_size=1, max_size=5), st.sampled_from([1, 2, 3]))
+programs = st.tuples(st.lists(coords, min_size=1, max_size=5), st.sampled_from([1, 2, 3, 4, 5]))
 
 
 @given(programs)
@@ -231,10 +253,14 @@ def test_heightmap_equals_the_exact_top_at_cell_centres(program):
     moves, tool = program
     wp, _ = run(_program(moves, tool), Workpiece(cell=2.0))
     hm = wp.heightmap()
-    xs, ys = wp.grid.xs, wp.grid.ys
-    for r in range(0, len(ys)):
-        for c in range(0, len(xs)):
-            assert abs(float(hm[r, c]) - wp.top(xs[c], ys[r])) <= 1e-3
+    xs, ys = np.meshgrid(wp.grid.xs, wp.grid.ys)
+    # every cell against the exact model's point evaluation (per sweep, no windows) ...
+    exact = np.maximum(wp.model.tops(xs.ravel(), ys.ravel()), wp.raw.bottom0(xs.ravel(), ys.ravel()))
+    assert np.max(np.abs(hm.ravel().astype(float) - exact)) <= 1e-3
+    # ... and a spread of cells against the column query the probes use
+    for r in range(0, len(wp.grid.ys), 7):
+        for c in range(0, len(wp.grid.xs), 11):
+            assert abs(float(hm[r, c]) - wp.top(wp.grid.xs[c], wp.grid.ys[r])) <= 1e-3
 
 
 @given(programs, st.integers(0, 4))
@@ -263,3 +289,76 @@ def test_replay_is_deterministic(program):
     assert ca == cb
     assert np.array_equal(a.heightmap(), b.heightmap())
     assert a.ray_hits((0.0, -50.0, -1.0), (0.0, 1.0, 0.0)) == b.ray_hits((0.0, -50.0, -1.0), (0.0, 1.0, 0.0))
+
+
+def test_g18_arc_with_a_ball_end_mill():
+    from simulators.cnc_mill.workpiece import arc_plane
+    # a centre at the start's z reads as G17 (the ambiguous case included)
+    assert arc_plane(mv("arc", 8, 3, (-5, 0, 0), (5, 0, 0), centre=(0, 0, 0))) == "xy"
+    # G18 G02 from tip (-5, 0, -1) to (5, 0, -1) about (0, 0, 3): in the ZX plane (u, v) = (z - 3, x) the
+    # start is at atan2(-5, -4) = -128.66°; clockwise (negative about +Y) it passes -180°, i.e. x 0 at
+    # z = 3 - ρ with ρ = hypot(4, 5), before ending at -231.34°. The ball's lowest point is its tip, so
+    # the top at (0, 0) is 3 - ρ, within the chord error
+    m = mv("arc", 8, 3, (-5, 0, -1), (5, 0, -1), centre=(0, 0, 3), cw=True)
+    assert arc_plane(m) == "zx"
+    wp, crashes = run([mv("rapid", 7, 3, (-5, 0, 50), (-5, 0, -1)), m])
+    assert wp.top(0.0, 0.0) == pytest.approx(3.0 - math.hypot(4.0, 5.0), abs=0.5e-3)
+    # and a G19 arc the same way in the YZ plane ((u, v) = (y, z - 3))
+    m = mv("arc", 9, 3, (0, -5, -1), (0, 5, -1), centre=(0, 0, 3), cw=False)
+    assert arc_plane(m) == "yz"
+    wp, _ = run([mv("rapid", 7, 3, (0, -5, 50), (0, -5, -1)), m])
+    # G19 G03 (positive about +X turns Y into Z): from (u, v) = (-5, -4), angle -141.3°, increasing
+    # through -90° = (0, -ρ), the bottom at z 3 - ρ, to (5, -4) at -38.7°
+    assert wp.top(0.0, 0.0) == pytest.approx(3.0 - math.hypot(4.0, 5.0), abs=0.5e-3)
+
+
+def _slot_then(rapid_y):
+    slot = [mv("rapid", 1, 1, (-60, 0, 50), (-60, 0, -4)), mv("feed", 2, 1, (-60, 0, -4), (0, 0, -4)),
+            mv("rapid", 3, 1, (0, 0, -4), (-60, 0, -4))]
+    return run(slot + [mv("rapid", 4, 1, (-60, rapid_y, -2), (-10, rapid_y, -2))])[1]
+
+
+def test_rapid_gouging_a_wall_by_less_than_a_cell():
+    # the slot's walls are at y ±5; a rapid 0.02 mm off the centre line cuts 0.02 mm into the y +5
+    # wall, between the cell centres at y 4.95 and 5.05: found along the sweep's edge
+    assert [(c.kind, c.line) for c in _slot_then(0.02)] == [("rapid_into_stock", 4)]
+    assert _slot_then(0.0) == []          # the same path: contact only
+    assert _slot_then(5e-7) == []         # 0.5 µm: within the 1 µm contact tolerance
+
+
+def test_footprint_edge_points():
+    from simulators.cnc_mill.stock import footprint_edge
+    sweep = Sweep("line", (0.0, 0.0, 0.0), (10.0, 0.0, 0.0), FLAT5)
+    xs, ys = footprint_edge(sweep, 5.0, 0.02)
+    d = np.hypot(xs - np.clip(xs, 0.0, 10.0), ys)       # distance to the segment
+    assert np.all(d <= 5.0 + 1e-12)                      # the end circles' inner halves lie inside
+    sides = np.abs(np.abs(ys) - 5.0) < 1e-12
+    assert sides.sum() >= 2 * (10.0 / 0.02)              # both side lines, at most 0.02 apart
+    outside = (xs < 0.0) | (xs > 10.0)
+    assert np.allclose(d[outside], 5.0, atol=1e-12)      # the round ends are on the edge
+
+
+def test_vise_jaw_grazed_by_less_than_a_cell():
+    # jaw face at y 40; T1 beside the block at y 35.03 reaches 40.03: between cell centres (40.05)
+    _, crashes = run([mv("rapid", 9, 1, (-60, 0, -18), (-60, 35.03, -18))])
+    assert [(c.kind, c.line) for c in crashes] == [("vise_contact", 9)]
+
+
+def test_setup_specs_from_dicts():
+    from simulators.cnc_mill.workpiece import StockSpec, ViseSpec
+    spec = StockSpec.from_dict({"x": 120, "y": 60, "z": 25, "material": "2A12"})
+    assert spec.raw().footprint == (-60.0, 60.0, -30.0, 30.0) and spec.raw().z_range == (-25.0, 0.0)
+    with pytest.raises(KeyError):
+        StockSpec.from_dict({"width": 100})
+    with pytest.raises(ValueError):
+        StockSpec.from_dict({"kind": "sphere"})
+    vise = ViseSpec.from_dict({"jaw_top_below_top": 8})
+    boxes = {name: (rect, top) for name, rect, top in vise.boxes(spec.raw())}
+    assert boxes["fixed jaw"] == ((-75.0, 75.0, 30.0, 50.0), -8.0)      # jaws on the Y faces, 8 below top
+    assert boxes["vise bed"][1] == -25.0
+
+
+def test_unknown_tool_is_refused():
+    import dataclasses
+    with pytest.raises(ValueError):
+        Workpiece().apply(dataclasses.replace(mv("feed", 3, 1, (0, 0, 5), (0, 0, 1)), tool=12))
