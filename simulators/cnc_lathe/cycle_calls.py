@@ -173,8 +173,14 @@ def _g70(plan) -> None:
     if plan.modal.feed <= 0 and any(seg.feed is None and seg.kind != "rapid" for seg in shape):
         raise Alarm("PS0011", plan.line, "G70 finishing with no F in the shape or before")
     path = cycles.g70(start, shape, plan.line)
+    back = path[-1:] if path and path[-1].line == plan.line and path[-1].end == start else []
+    contour = path[:len(path) - len(back)]
     by_identity = {id(shape[i]): change for i, change in changes.items()}
-    plan.path(path, {i: by_identity[id(seg)] for i, seg in enumerate(path) if id(seg) in by_identity})
+    plan.path(contour, {i: by_identity[id(seg)] for i, seg in enumerate(contour) if id(seg) in by_identity})
+    # The offset ends beside the last shape block and the return to A is not offset; otherwise the return
+    # (nearly opposite the last block) would cut that block short, which a FANUC control does not do.
+    plan.finish_compensation()
+    plan.emit_segments(back)
     feeds = [seg.feed for seg in shape if seg.feed is not None]
     if feeds:      # as after executing the shape blocks: their last F stays modal
         plan.set_modal(feed=feeds[-1])
