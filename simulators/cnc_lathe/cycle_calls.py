@@ -180,7 +180,7 @@ def _g70(plan) -> None:
     # The offset ends beside the last shape block and the return to A is not offset; otherwise the return
     # (nearly opposite the last block) would cut that block short, which a FANUC control does not do.
     plan.finish_compensation()
-    plan.emit_segments(back)
+    plan.emit_segments([replace(seg, start=plan.tool_position()) for seg in back])
     feeds = [seg.feed for seg in shape if seg.feed is not None]
     if feeds:      # as after executing the shape blocks: their last F stays modal
         plan.set_modal(feed=feeds[-1])

@@ -561,6 +561,7 @@ def check_part_g72_flange(sim):
     assert radius_at(sim, -6.5) == pytest.approx(24.0 - 9.0 * 1.5 / 3.0, abs=1e-6)
     assert radius_at(sim, -1.0) == pytest.approx(14.0, abs=1e-6)
     assert hits_z(sim, 5.0)[0] == pytest.approx(0.0, abs=1e-9) and hits_z(sim, 24.5)[0] == pytest.approx(-12.0)
+    assert hits_z(sim, 0.5)[0] == pytest.approx(0.0, abs=1e-9)     # N20 X0.: the end face is finished to the axis
 
 
 def check_part_macro_ellipse(sim):

@@ -434,11 +434,29 @@ def check_part_tapped_pcd(sim):
     for (x, y) in corners:
         got, entering = first(sim, x, y, -10, 1, 0, 0)                 # Ø8.5 drill wall (the tap core
         close(got, (x + 4.25, y, -10), 5e-4)                            # Ø8.376 is inside it)
+        assert entering
         got, _ = first(sim, x, y, 10, 0, 0, -1)
         close(got, (x, y, -20), 5e-4)                                   # drill point on the axis
 
 
+def check_part_round_boss_g42_wear(sim):
+    """Ø50 boss 4 deep, G42 going CCW round it (conventional milling), D1 wear −0.02 set by G10 L13: the
+    centre runs on R 25 + 4.98 while the real cutter is R5, so the boss comes out Ø49.96."""
+    arc = moves(sim, 12)[0]
+    assert not arc.clockwise
+    assert math.dist(tip(arc.start, 1)[:2], tip(arc.centre, 1)[:2]) == pytest.approx(29.98)
+    assert arc.seconds == pytest.approx(60 * 2 * math.pi * 29.98 / 180)
+    got, entering = first(sim, 27, 0, -2, -1, 0, 0)
+    close(got, (24.98, 0, -2), 5e-4)
+    assert entering
+    got, _ = first(sim, 27, 0, -2, 1, 0, 0)
+    close(got, (34.98, 0, -2), 5e-4)                          # outer edge of the R5 swath
+    got, _ = first(sim, 0, 27, 10, 0, 0, -1)
+    close(got, (0, 27, -4), 5e-4)
+
+
 CASES = {
+    "part_round_boss_g42_wear": check_part_round_boss_g42_wear,
     "part_tapped_pcd": check_part_tapped_pcd,
     "part_pocket_with_island": check_part_pocket_with_island,
     # G41 R5 along +X, then a G03 about (-4, 4) (R5.657) leaving at 45°: the offset circle (R0.657) lies 1 mm

@@ -87,3 +87,18 @@ def test_round_bar_top():
     assert float(hm[0, 0]) == pytest.approx(-20.0 + math.sqrt(400.0 - 19.95 ** 2), abs=1e-5)
     hits = wp.ray_hits((0.0, -30.0, -20.0), (0.0, 1.0, 0.0))
     assert [round(h.point[1], 9) for h in hits] == [-20.0, 20.0]
+
+
+def test_cells_exactly_on_a_wall_agree_with_the_exact_model():
+    # T1 slot along X at y -0.05 and a diagonal one: walls pass through cell centres (y 4.95 is row 449)
+    # or near them; whichever side a tie falls on, the display and the exact model must agree
+    wp, _ = run([mv("rapid", 1, 1, (-60, -0.05, 20), (-60, -0.05, -2)), mv("feed", 2, 1, (-60, -0.05, -2), (10, -0.05, -2)),
+                 mv("feed", 3, 1, (10, -0.05, -2), (30.05, 20.05, -3))])
+    hm = wp.heightmap()
+    xs, ys = wp.grid.xs, wp.grid.ys
+    for r in (349, 350, 448, 449, 450):
+        for c in range(0, 1000, 37):
+            assert float(hm[r, c]) == pytest.approx(wp.top(xs[c], ys[r]), abs=1e-6)
+    rows, cols = np.meshgrid(np.arange(400, 700), np.arange(550, 850), indexing="ij")
+    exact = wp.model.tops(xs[cols].ravel(), ys[rows].ravel())
+    assert np.max(np.abs(hm[rows, cols].ravel() - np.maximum(exact, -30.0))) <= 1e-6

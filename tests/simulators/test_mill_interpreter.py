@@ -293,3 +293,22 @@ def test_g19_arc_direction_seen_from_plus_x():
         assert tip(arc.centre, 90.0) == pytest.approx((0.0, 0.0, 0.0))     # centre in the YZ plane of the start
         assert arc.seconds == pytest.approx(60 * math.pi * 10 / 300)       # half circle R10 at F300
         assert sim.workpiece.top(0.0, 0.0) == pytest.approx(depth, abs=5e-4)
+
+
+def test_g27_at_the_reference_is_silent():
+    # machine Z0 with H1 active is program Z 0 + 420 − 95 = 325
+    sim = run(HEAD + "G91 G28 Z0.\nG90 G27 Z325.\nM30\n")
+    assert sim.alarms == [] and sim.completed
+
+
+def test_external_offset_shifts_every_system():
+    sim = run(HEAD + "G10 L2 P0 X1. Y2.\nG00 X0 Y0\nG55 G10 L2 P2 X-400. Y-250. Z-420.\nX0 Y0\nM30\n")
+    assert ends(sim, 8)[-1][:2] == (1.0, 2.0)          # G54 + external (1, 2)
+    assert ends(sim, 10) == []                         # G55 set equal to G54 (+ external): already there
+    assert tip(sim.motions[-1].end)[:2] == (1.0, 2.0)
+
+
+def test_m19_stops_the_spindle():
+    sim = run(HEAD + "M19\nM30\n")
+    spindle = [m for m in sim.motions if m.line == 7]
+    assert [(m.kind, m.spindle_dir, m.spindle_rpm) for m in spindle] == [("spindle", 0, 0.0)]

@@ -124,10 +124,14 @@ def test_circular_pocket_and_boss():
 
 def test_arc_radius_of_a_corner():
     # G03 quarter arc of the tool centre at radius 15 about (0, 0): the outer wall has radius 20
-    wp, _ = run([mv("rapid", 1, 1, (15, 0, 50), (15, 0, -2), rpm=2000), 
-                 mv("arc", 2, 1, (15, 0, -2), (0, 15, -2), centre=(0, 0, -2))], Workpiece())
-    arc = measure.arc_radius(wp, (0.0, 0.0), -1.0, 10.0, 80.0)
-    assert arc["radius"] == pytest.approx(20.0, abs=0.5e-3)
+    wp, crashes = run([mv("rapid", 1, 1, (15, 0, 50), (15, 0, 2)), mv("feed", 2, 1, (15, 0, 2), (15, 0, -2)),
+                       mv("arc", 3, 1, (15, 0, -2), (0, 15, -2), centre=(0, 0, -2))])
+    assert crashes == []
+    outer = measure.arc_radius(wp, (0.0, 0.0), -1.0, 10.0, 80.0)
+    assert outer["radius"] == pytest.approx(20.0, abs=0.5e-3) and outer["lines"] == [3]
+    # the inner wall (radius 10) is convex: seen from the centre, in material
+    inner = measure.arc_radius(wp, (0.0, 0.0), -1.0, 10.0, 80.0, inside_material=True)
+    assert inner["radius"] == pytest.approx(10.0, abs=0.5e-3)
 
 
 def test_helical_entry_wall():

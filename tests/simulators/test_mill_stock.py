@@ -1,4 +1,5 @@
 """Exact stock model: bottom functions against hand calculations, crashes, and the model properties."""
+import dataclasses
 import math
 
 import numpy as np
@@ -301,12 +302,16 @@ def test_g18_arc_with_a_ball_end_mill():
     # the top at (0, 0) is 3 - ρ, within the chord error
     m = mv("arc", 8, 3, (-5, 0, -1), (5, 0, -1), centre=(0, 0, 3), cw=True)
     assert arc_plane(m) == "zx"
-    wp, crashes = run([mv("rapid", 7, 3, (-5, 0, 50), (-5, 0, -1)), m])
+    assert arc_plane(dataclasses.replace(m, plane="G18")) == "zx"          # stated by the interpreter
+    assert arc_plane(dataclasses.replace(m, plane="G17")) == "xy"
+    wp, crashes = run([mv("feed", 7, 3, (-5, 0, 50), (-5, 0, -1)), m])
+    assert crashes == []
     assert wp.top(0.0, 0.0) == pytest.approx(3.0 - math.hypot(4.0, 5.0), abs=0.5e-3)
     # and a G19 arc the same way in the YZ plane ((u, v) = (y, z - 3))
     m = mv("arc", 9, 3, (0, -5, -1), (0, 5, -1), centre=(0, 0, 3), cw=False)
     assert arc_plane(m) == "yz"
-    wp, _ = run([mv("rapid", 7, 3, (0, -5, 50), (0, -5, -1)), m])
+    wp, crashes = run([mv("feed", 7, 3, (0, -5, 50), (0, -5, -1)), m])
+    assert crashes == []
     # G19 G03 (positive about +X turns Y into Z): from (u, v) = (-5, -4), angle -141.3°, increasing
     # through -90° = (0, -ρ), the bottom at z 3 - ρ, to (5, -4) at -38.7°
     assert wp.top(0.0, 0.0) == pytest.approx(3.0 - math.hypot(4.0, 5.0), abs=0.5e-3)
@@ -359,6 +364,5 @@ def test_setup_specs_from_dicts():
 
 
 def test_unknown_tool_is_refused():
-    import dataclasses
     with pytest.raises(ValueError):
         Workpiece().apply(dataclasses.replace(mv("feed", 3, 1, (0, 0, 5), (0, 0, 1)), tool=12))

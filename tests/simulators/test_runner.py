@@ -96,3 +96,19 @@ def test_end_of_main_program_without_m30_ends():
 def test_subprogram_without_m99_returns():
     xs, _ = trace("O1\nM98 P2\nX3.\nM30\nO2\nX1.\n")
     assert xs == [None, 1, 3, None]
+
+
+class Resuming(Recorder):
+    """Skips the two blocks after any block with X9. (as a lathe G71 skips its shape blocks)."""
+
+    def execute_nc(self, block):
+        w = evaluate_words(block, self.variables, MILL_GCODES)
+        x = w.values["X"].number if "X" in w.values else None
+        resume = self.cursor.frame.index + 3 if x == 9 else None
+        self.after_block(w, any(m in (2, 30) for m in w.mcodes), resume)
+        return [x]
+
+
+def test_after_block_can_resume_further_on():
+    runner = Resuming("O1\nX9.\nX1.\nX2.\nX3.\nM30\n")
+    assert list(runner.motions()) == [9, 3, None]     # X1. and X2. skipped
