@@ -1,10 +1,10 @@
 """Run every benchmark: python -m benchmarks [name ...]."""
 import importlib
-import platform
 import os
+import platform
 import sys
 
-BENCHMARKS = ("lathe",)
+BENCHMARKS = ("lathe", "mill_stock")
 
 
 def main(names: list[str]) -> int:
