@@ -12,10 +12,10 @@ the ray crosses, the parameters where the ray is inside that sweep.
   linear roots, and arc bands are split at every candidate root and tested at the midpoints. Straight
   horizontal/vertical sweeps (most of a program) are done together in one vectorised pass;
 * everything else (sloped cone or bull pieces, oblique rays): the margin ``z(s) - b(x(s), y(s))``
-  sampled at 257 points over the sweep's box and bisected 36 times at each sign change (the bracket ends
-  below 1e-8 mm for any box under 1 m); for line sweeps, which are convex, a golden-section search for
-  the margin's maximum also finds intervals shorter than the sampling step. An arc sweep's interval
-  shorter than 1/256 of its box along an oblique ray can be missed.
+  sampled at 257 points (1,025 for arcs) over the sweep's box and bisected 36 times at each sign change
+  (the bracket ends below 1e-8 mm for any box under 1 m); for line sweeps, which are convex, a
+  golden-section search for the margin's maximum also finds intervals shorter than the sampling step.
+  An arc sweep's interval shorter than 1/1024 of its box along an oblique ray can be missed.
 
 Each hit carries the program line of the sweep whose surface it lies on (0 for a raw stock face).
 """
@@ -34,7 +34,8 @@ from .tools import Piece
 
 EPS_DIR = 1e-12       # direction components below this are taken as zero
 MERGE = 1e-9          # mm: removed intervals closer than this are one (zero-thickness walls vanish)
-SAMPLES = 257
+SAMPLES = 257           # samples per straight sweep (convex: the golden-section search backs them up)
+ARC_SAMPLES = 1025      # samples per arc sweep (not convex)
 BISECT_STEPS = 36
 DEFAULT_EDGE_RADIUS = 0.2    # mm: end-edge radius of a "sharp" end mill for floor feed marks
 
@@ -384,7 +385,7 @@ def _numeric_intervals(sweep: Sweep, o, d, span) -> list[tuple[float, float]]:
         s = np.asarray(s, dtype=float)
         return o[2] + s * d[2] - bottom(sweep, o[0] + s * d[0], o[1] + s * d[1])
 
-    s = np.linspace(span[0], span[1], SAMPLES)
+    s = np.linspace(span[0], span[1], SAMPLES if sweep.kind == "line" else ARC_SAMPLES)
     m = margin(s)
     inside = m >= 0.0
     if not inside.any():
@@ -394,7 +395,7 @@ def _numeric_intervals(sweep: Sweep, o, d, span) -> list[tuple[float, float]]:
         if peak is None:
             return []
         lo = _bisect(margin, np.array([s[max(peak[0] - 1, 0)]]), np.array([peak[1]]))[0]
-        hi = _bisect(margin, np.array([s[min(peak[0] + 1, SAMPLES - 1)]]), np.array([peak[1]]))[0]
+        hi = _bisect(margin, np.array([s[min(peak[0] + 1, len(s) - 1)]]), np.array([peak[1]]))[0]
         return [(float(lo), float(hi))]
     flips = np.nonzero(inside[1:] != inside[:-1])[0]
     outside_s = np.where(inside[flips], s[flips + 1], s[flips])

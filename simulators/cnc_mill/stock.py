@@ -218,6 +218,10 @@ def bottom(sweep: Sweep, x: np.ndarray, y: np.ndarray, pieces: tuple[Piece, ...]
     pieces = pieces or sweep.pieces
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if (sweep.horizontal or sweep.vertical) and sweep.kind == "line":
+        if len(pieces) == 1 and pieces[0].is_flat:      # the common case: no square root needed
+            d2 = segment_distance2(sweep.start, sweep.end, x, y)
+            d2 = np.broadcast_to(d2, np.broadcast_shapes(x.shape, y.shape))
+            return np.where(d2 <= pieces[0].a ** 2, sweep.z_low + pieces[0].h0, np.inf)
         d = segment_distance(sweep.start, sweep.end, x, y)
         return sweep.z_low + _h_inv(pieces, np.broadcast_to(d, np.broadcast_shapes(x.shape, y.shape)))
     x, y = np.broadcast_arrays(x, y)
@@ -249,22 +253,25 @@ def segment_distance(a: Sequence[float], b: Sequence[float], x: np.ndarray, y: n
     length2 = dx * dx + dy * dy
     if length2 <= 1e-24:
         return np.hypot(px, py)
-    if dy == 0.0 and _is_row(px) and _is_column(py):      # along X on an open grid: 1D work, one 2D hypot
-        lo, hi = min(0.0, dx), max(0.0, dx)
-        return np.hypot(px - np.clip(px, lo, hi), py)
-    if dx == 0.0 and _is_row(px) and _is_column(py):
-        lo, hi = min(0.0, dy), max(0.0, dy)
-        return np.hypot(px, py - np.clip(py, lo, hi))
+    return np.sqrt(segment_distance2(a, b, x, y))
+
+
+def segment_distance2(a: Sequence[float], b: Sequence[float], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Squared distance in xy from each point to the segment a–b (as :func:`segment_distance`)."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    px, py = x - a[0], y - a[1]
+    length2 = dx * dx + dy * dy
+    if length2 <= 1e-24:
+        return px * px + py * py
+    if dy == 0.0:       # along X: on an open grid this is 1-D work and one 2-D sum
+        ex = px - np.clip(px, min(0.0, dx), max(0.0, dx))
+        return ex * ex + py * py
+    if dx == 0.0:
+        ey = py - np.clip(py, min(0.0, dy), max(0.0, dy))
+        return px * px + ey * ey
     t = np.clip((px * dx + py * dy) / length2, 0.0, 1.0)
-    return np.hypot(px - t * dx, py - t * dy)
-
-
-def _is_row(a: np.ndarray) -> bool:
-    return a.ndim == 2 and a.shape[0] == 1
-
-
-def _is_column(a: np.ndarray) -> bool:
-    return a.ndim == 2 and a.shape[1] == 1
+    ex, ey = px - t * dx, py - t * dy
+    return ex * ex + ey * ey
 
 
 def arc_param(sweep: Sweep, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -489,6 +496,26 @@ class RawStock:
 
 # ---------------------------------------------------------------------------------------- the model
 
+def _segment_distance2_many(paths: np.ndarray, x: float, y: float) -> np.ndarray:
+    """:func:`segment_distance2` from one point to many segments (rows ax, ay, bx, by), with the same
+    arithmetic per case so that a column query and a heightmap cell agree to the last bit."""
+    ax, ay, bx, by = paths.T
+    dx, dy = bx - ax, by - ay
+    px, py = x - ax, y - ay
+    length2 = dx * dx + dy * dy
+    t = np.clip((px * dx + py * dy) / np.where(length2 > 1e-24, length2, 1.0), 0.0, 1.0)
+    ex, ey = px - t * dx, py - t * dy
+    along_x = (dy == 0.0) & (length2 > 1e-24)
+    along_y = (dx == 0.0) & (length2 > 1e-24)
+    ex = np.where(along_x, px - np.clip(px, np.minimum(0.0, dx), np.maximum(0.0, dx)), ex)
+    ey = np.where(along_x, py, ey)
+    ex = np.where(along_y, px, ex)
+    ey = np.where(along_y, py - np.clip(py, np.minimum(0.0, dy), np.maximum(0.0, dy)), ey)
+    point = length2 <= 1e-24
+    ex, ey = np.where(point, px, ex), np.where(point, py, ey)
+    return ex * ex + ey * ey
+
+
 class ExactModel:
     """Raw stock minus the union of recorded sweeps; bounding boxes and the straight horizontal or
     vertical sweeps (most of a program) kept as arrays, so a column's top is one vectorised pass."""
@@ -534,16 +561,16 @@ class ExactModel:
         groups = rows[:, 10]
         simple = groups >= 0
         if simple.any():
-            ax, ay, bx, by = rows[simple, 5], rows[simple, 6], rows[simple, 7], rows[simple, 8]
-            dx, dy = bx - ax, by - ay
-            length2 = dx * dx + dy * dy
-            t = np.clip(((x - ax) * dx + (y - ay) * dy) / np.where(length2 > 0, length2, 1.0), 0.0, 1.0)
-            d = np.hypot(x - ax - t * dx, y - ay - t * dy)
-            h = np.full(len(d), np.inf)
+            d2 = _segment_distance2_many(rows[simple, 5:9], x, y)
+            h = np.full(len(d2), np.inf)
             for pieces, g in self._groups.items():
                 mask = groups[simple] == g
-                if mask.any():
-                    h[mask] = _h_inv(pieces, d[mask])
+                if not mask.any():
+                    continue
+                if len(pieces) == 1 and pieces[0].is_flat:      # as bottom() does it
+                    h[mask] = np.where(d2[mask] <= pieces[0].a ** 2, pieces[0].h0, np.inf)
+                else:
+                    h[mask] = _h_inv(pieces, np.sqrt(d2[mask]))
             values[simple] = rows[simple, 9] + h
         for k in np.nonzero(~simple)[0]:
             values[k] = float(bottom(self.sweeps[idx[k]], np.array(x), np.array(y)))

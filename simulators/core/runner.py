@@ -183,8 +183,9 @@ class ProgramRunner(ABC):
         if left is not None:
             self.variables.pop()
 
-    def after_block(self, w: BlockWords, end_program: bool) -> None:
-        """Move the cursor after an executed NC block: program end, M98, M99 or the next block."""
+    def after_block(self, w: BlockWords, end_program: bool, resume_at: int | None = None) -> None:
+        """Move the cursor after an executed NC block: program end, M98, M99, ``resume_at`` (a block index of
+        the running program, e.g. after a lathe G71's shape blocks) or the next block."""
         if end_program:
             self.ended = True
             self.end_line = w.line
@@ -194,6 +195,9 @@ class ProgramRunner(ABC):
             return
         if 99 in w.mcodes:
             self.subprogram_return(w)
+            return
+        if resume_at is not None:
+            self.cursor.frame.index = resume_at
             return
         self.cursor.advance()
 

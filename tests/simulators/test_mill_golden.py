@@ -449,8 +449,8 @@ def check_part_round_boss_g42_wear(sim):
     got, entering = first(sim, 27, 0, -2, -1, 0, 0)
     close(got, (24.98, 0, -2), 5e-4)
     assert entering
-    got, _ = first(sim, 27, 0, -2, 1, 0, 0)
-    close(got, (34.98, 0, -2), 5e-4)                          # outer edge of the R5 swath
+    got, _ = first(sim, 0, 27, -2, 0, 1, 0)                   # outer edge of the R5 swath (along +Y: clear of
+    close(got, (0, 34.98, -2), 5e-4)                          # the lead-in and lead-out near +X)
     got, _ = first(sim, 0, 27, 10, 0, 0, -1)
     close(got, (0, 27, -4), 5e-4)
 
