@@ -6,77 +6,22 @@ No I/O here: the command around it reads the files and prints.
 """
 from __future__ import annotations
 
-import gc
 import math
-from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 from ..core.alarms import Alarm
-from ..core.motion import Motion
+from ..core.simulation import Simulation, run
 from . import measure
-from .interpreter import LatheInterpreter, Stall
+from .interpreter import LatheInterpreter
 from .machine import LatheSetup, default_setup
-from .workpiece import Crash, Workpiece
+from .workpiece import Workpiece
 
 
-@dataclass
-class Simulation:
-    setup: LatheSetup
-    motions: List[Motion] = field(default_factory=list)
-    alarms: List[Alarm] = field(default_factory=list)
-    crashes: List[Crash] = field(default_factory=list)
-    stalls: List[Stall] = field(default_factory=list)
-    workpiece: Optional[Workpiece] = None
-    blocks: int = 0                  # blocks executed
-    completed: bool = False          # reached M02/M30 or the end of the main program
-
-    @property
-    def cycle_time_s(self) -> float:
-        return sum(m.seconds for m in self.motions)
-
-    @property
-    def stopped_at(self) -> Optional[int]:
-        """The line where the run stopped early (alarm, crash or stall), None when it completed."""
-        for items in (self.alarms, self.crashes, self.stalls):
-            if items:
-                return items[0].line
-        return None
-
-
-def simulate(program_text: str, setup: Optional[LatheSetup] = None) -> Simulation:
+def simulate(program_text: str, setup: LatheSetup | None = None) -> Simulation:
     """Run a program file (one or more O programs; the first is the main program) on ``setup``."""
     setup = setup if setup is not None else default_setup()
-    # A run allocates one small object per word, block and motion and keeps most of them: the cyclic
-    # garbage collector would rescan them over and over (2–3× the run time on long programs). They hold no
-    # reference cycles, so it is paused during the run and restored afterwards.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _simulate(program_text, setup)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _simulate(program_text: str, setup: LatheSetup) -> Simulation:
     workpiece = Workpiece(setup.stock, setup.chuck, setup.tools, setup.part_origin)
-    sim = Simulation(setup, workpiece=workpiece)
-    interpreter = LatheInterpreter(program_text, setup)
-    try:
-        for motion in interpreter.motions():
-            sim.motions.append(motion)
-            crashes = workpiece.apply(motion)
-            if crashes:
-                sim.crashes.extend(crashes)
-                break
-        else:
-            sim.completed = True
-    except Alarm as alarm:
-        sim.alarms.append(alarm)
-    except Stall as stall:
-        sim.stalls.append(stall)
-    sim.blocks = interpreter.blocks_run
-    return sim
+    return run(LatheInterpreter(program_text, setup), workpiece, setup)
 
 
 def report(simulation: Simulation, rays: Sequence[Sequence[float]] = ()) -> dict:

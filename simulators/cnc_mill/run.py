@@ -7,76 +7,22 @@ display array for ``--heightmap``. No I/O here.
 """
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.alarms import Alarm
-from ..core.motion import Motion
-from ..core.runner import Stall
+from ..core.simulation import Simulation, run
 from .interpreter import MillInterpreter
 from .machine import MillSetup, default_setup
-from .workpiece import Crash, Workpiece
-
-
-@dataclass
-class Simulation:
-    setup: MillSetup
-    motions: list[Motion] = field(default_factory=list)
-    alarms: list[Alarm] = field(default_factory=list)
-    crashes: list[Crash] = field(default_factory=list)
-    stalls: list[Stall] = field(default_factory=list)
-    workpiece: Workpiece | None = None
-    blocks: int = 0                  # blocks executed
-    completed: bool = False          # reached M02/M30 or the end of the main program
-
-    @property
-    def cycle_time_s(self) -> float:
-        return sum(m.seconds for m in self.motions)
-
-    @property
-    def stopped_at(self) -> int | None:
-        """The line where the run stopped early (alarm, crash or stall), None when it completed."""
-        for items in (self.alarms, self.crashes, self.stalls):
-            if items:
-                return items[0].line
-        return None
+from .workpiece import Workpiece
 
 
 def simulate(program_text: str, setup: MillSetup | None = None) -> Simulation:
     """Run a program file (one or more O programs; the first is the main program) on ``setup``."""
     setup = setup if setup is not None else default_setup()
-    collecting = gc.isenabled()
-    gc.disable()     # many small acyclic objects: the cyclic collector would only rescan them (as the lathe)
-    try:
-        return _simulate(program_text, setup)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _simulate(program_text: str, setup: MillSetup) -> Simulation:
     workpiece = Workpiece(setup.stock, setup.vise, setup.tools, setup.part_origin)
-    sim = Simulation(setup, workpiece=workpiece)
-    interpreter = MillInterpreter(program_text, setup)
-    try:
-        for motion in interpreter.motions():
-            sim.motions.append(motion)
-            crashes = workpiece.apply(motion)
-            if crashes:
-                sim.crashes.extend(crashes)
-                break
-        else:
-            sim.completed = True
-    except Alarm as alarm:
-        sim.alarms.append(alarm)
-    except Stall as stall:
-        sim.stalls.append(stall)
-    sim.blocks = interpreter.blocks_run
-    return sim
+    return run(MillInterpreter(program_text, setup), workpiece, setup)
 
 
 def heightmap(simulation: Simulation) -> np.ndarray:
