@@ -282,6 +282,22 @@
     $("receipt").hidden = false;
   }
 
+  // ---- integrity signals: recorded for the examiners, never penalties by themselves --------------------
+  function signal(kind, detail = "") {
+    const payload = { attempt_id: state.attemptId, kind, detail };
+    if (socket && socket.connected) socket.timeout(ACK_TIMEOUT_MS).emit("signal", payload, () => {});
+    else api("POST", `/api/attempts/${state.attemptId}/signals`, { kind, detail }).catch(() => {});
+  }
+
+  function watchIntegrity() {
+    window.addEventListener("blur", () => signal("focus_lost"));
+    document.addEventListener("visibilitychange", () => { if (document.hidden) signal("hidden"); });
+    document.addEventListener("paste", (event) => { event.preventDefault(); signal("paste"); });
+    const others = new BroadcastChannel(`exam-${state.attemptId}`);   // the same exam open in another tab
+    others.onmessage = (event) => { if (event.data === "open") { signal("second_tab"); others.postMessage("here"); } };
+    others.postMessage("open");
+  }
+
   // ---- connection and start ----------------------------------------------------------------------------
   function connect() {
     socket = io({ transports: ["websocket", "polling"] });
@@ -339,6 +355,7 @@
     show(0);
     tick();
     connect();
+    watchIntegrity();
     setInterval(tick, 250);
     setInterval(resync, RESYNC_MS);
     document.addEventListener("keydown", keyboard);

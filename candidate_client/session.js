@@ -40,7 +40,8 @@
     const attempt = entry.attempt;
     tr.append(cell(entry.seat), cell(entry.name), cell(entry.ticket_number),
               cell(M.phase[attempt ? attempt.phase : "none"]), cell(attempt ? clock(attempt.remaining_ms) : ""),
-              cell(attempt ? attempt.last_seq : ""));
+              cell(attempt ? attempt.last_seq : ""),
+              cell(attempt ? Object.entries(attempt.signals).map(([k, n]) => `${M.signal[k]} ×${n}`).join("，") : ""));
     const actions = document.createElement("td");
     if (CAN_ACT) {
       actions.append(button(M.reset_seat, () => act(() => api("POST", `/api/roster/${entry.roster_entry_id}/seat-delay/reset`))));

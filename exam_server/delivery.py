@@ -20,8 +20,8 @@ from . import audit, timing
 from .accounts import LoginRefused
 from .audit import canonical_json
 from .errors import UserError
-from .models import (AdjustmentKind, Attempt, ExamSession, Pause, Response, RosterEntry, SaveOperation,
-                     SubmitKind, TimeAdjustment, User)
+from .models import (AdjustmentKind, Attempt, ExamSession, IntegrityEvent, IntegrityKind, Pause, Response,
+                     RosterEntry, SaveOperation, SubmitKind, TimeAdjustment, User)
 from .security import passwords, sessions, throttle
 
 MAX_VALUE_BYTES = 4096
@@ -307,6 +307,38 @@ def takeover_waiting(attempt: Attempt) -> bool:
 def responses_of(db: Session, attempt: Attempt) -> dict[str, dict]:
     rows = db.execute(select(Response).where(Response.attempt_id == attempt.id).order_by(Response.item_id))
     return {r.item_id: {"value": json.loads(r.value), "flagged": r.flagged, "seq": r.seq} for r in rows.scalars()}
+
+
+# ---- integrity signals --------------------------------------------------------------------------------
+
+def record_signal(db: Session, attempt: Attempt, kind: str, detail: str, now: datetime) -> IntegrityEvent:
+    """Keep a browser's integrity signal for the examiners (a flag for a person to look at, never a penalty)."""
+    try:
+        kind_ = IntegrityKind(kind)
+    except ValueError:
+        raise UserError("delivery.bad_signal") from None
+    event = IntegrityEvent(attempt_id=attempt.id, kind=kind_, detail=str(detail)[:200], received_at=now)
+    db.add(event)
+    return event
+
+
+def note_address(db: Session, attempt: Attempt, check_in_ip: str, ip: str, now: datetime) -> None:
+    """Record, once per address, that the attempt is being worked from an address other than the check-in's."""
+    if not ip or not check_in_ip or ip == check_in_ip:
+        return
+    seen = db.execute(select(IntegrityEvent.id).where(IntegrityEvent.attempt_id == attempt.id,
+                                                      IntegrityEvent.kind == IntegrityKind.address_changed,
+                                                      IntegrityEvent.detail == ip)).first()
+    if seen is None:
+        record_signal(db, attempt, IntegrityKind.address_changed.value, ip, now)
+
+
+def signals_of(db: Session, attempt: Attempt) -> dict[str, int]:
+    rows = db.execute(select(IntegrityEvent.kind).where(IntegrityEvent.attempt_id == attempt.id)).scalars()
+    counts: dict[str, int] = {}
+    for kind in rows:
+        counts[kind.value] = counts.get(kind.value, 0) + 1
+    return counts
 
 
 # ---- submission ---------------------------------------------------------------------------------------

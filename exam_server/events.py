@@ -65,6 +65,14 @@ def on_save(payload):
         db, attempt, delivery.SaveOp.parse(payload), now).to_json())
 
 
+def on_signal(payload):
+    def signal(db, attempt, now):
+        delivery.record_signal(db, attempt, str(payload.get("kind", "")), str(payload.get("detail", "")), now)
+        return {"ok": True}
+
+    return _with_own_attempt(payload, signal)
+
+
 def on_state(payload):
     def state(db, attempt, now):
         delivery.check_browser(attempt, payload.get("client_id"))
@@ -78,3 +86,4 @@ def register(socketio) -> None:
     socketio.on_event("connect", on_connect)
     socketio.on_event("save", on_save)
     socketio.on_event("state", on_state)
+    socketio.on_event("signal", on_signal)

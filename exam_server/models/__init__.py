@@ -2,8 +2,8 @@
 from .accounts import STAFF_ROLES, LoginThrottle, Role, RoleAssignment, User, UserSession
 from .audit import AuditEvent, AuditHead
 from .base import Base, utcnow
-from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, Pause, Response, RosterEntry,
-                    SaveOperation, SubmitKind, TimeAdjustment)
+from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, IntegrityEvent, IntegrityKind, Pause,
+                    Response, RosterEntry, SaveOperation, SubmitKind, TimeAdjustment)
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
 
@@ -11,5 +11,5 @@ __all__ = [
     "Base", "utcnow", "Organisation", "OrganisationKind", "Occupation", "JobType", "JobTypeLevel", "Level",
     "LEVEL_NAMES_ZH", "User", "Role", "STAFF_ROLES", "RoleAssignment", "UserSession", "LoginThrottle",
     "AuditEvent", "AuditHead", "Exam", "ExamPart", "ExamSession", "RosterEntry", "Attempt", "SubmitKind", "Pause",
-    "AdjustmentKind", "TimeAdjustment", "Response", "SaveOperation",
+    "AdjustmentKind", "TimeAdjustment", "Response", "SaveOperation", "IntegrityKind", "IntegrityEvent",
 ]

@@ -169,3 +169,23 @@ class SaveOperation(Base):
     item_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime]
     applied: Mapped[bool]          # False when a newer save of the same item had already arrived
+
+
+class IntegrityKind(str, enum.Enum):
+    focus_lost = "focus_lost"              # the exam window lost focus
+    hidden = "hidden"                      # the page was hidden (another window or tab in front)
+    paste = "paste"                        # a paste was attempted
+    second_tab = "second_tab"              # the exam was opened in a second tab of the same browser
+    address_changed = "address_changed"    # a save came from another network address than the check-in
+
+
+class IntegrityEvent(Base):
+    """A signal for the examiners to look at; never a penalty by itself."""
+
+    __tablename__ = "integrity_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    kind: Mapped[IntegrityKind] = mapped_column(Enum(IntegrityKind, native_enum=False, length=20))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime]

@@ -23,6 +23,8 @@ SAVE_SCHEMA = {"type": "object", "required": ["op_id", "seq", "item_id"], "prope
     "op_id": {"type": "string", "maxLength": 40}, "seq": {"type": "integer"}, "item_id": {"type": "string"},
     "value": {}, "flagged": {"type": "boolean"}, "attempt_id": {"type": "integer"},
     "client_id": {"type": "string", "maxLength": 40}}}
+SIGNAL_SCHEMA = {"type": "object", "required": ["kind"], "properties": {
+    "kind": {"type": "string", "maxLength": 20}, "detail": {"type": "string", "maxLength": 200}}}
 CLIENT_SCHEMA = {"type": "object", "required": ["client_id"],
                  "properties": {"client_id": {"type": "string", "maxLength": 40}}}
 PAUSE_SCHEMA = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 300}}}
@@ -114,9 +116,23 @@ def paper(attempt_id: int):
 def save(attempt_id: int):
     op = delivery.SaveOp.parse(json_body(SAVE_SCHEMA))
     db = get_db()
-    ack = delivery.apply_save(db, own_attempt(attempt_id), op, g.now)
+    attempt = own_attempt(attempt_id)
+    ack = delivery.apply_save(db, attempt, op, g.now)
+    delivery.note_address(db, attempt, g.user_session.ip, client_ip(), g.now)
     db.commit()
     return jsonify(ack.to_json())
+
+
+@bp.post("/attempts/<int:attempt_id>/signals")
+@requires(Role.candidate)
+@openapi.documented("An integrity signal from the exam page (focus lost, page hidden, paste, second tab)",
+                    tags=("candidate",), request=SIGNAL_SCHEMA, responses={200: {"type": "object"}})
+def signal(attempt_id: int):
+    body = json_body(SIGNAL_SCHEMA)
+    db = get_db()
+    delivery.record_signal(db, own_attempt(attempt_id), body["kind"], body.get("detail", ""), g.now)
+    db.commit()
+    return jsonify(ok=True)
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -153,7 +169,8 @@ def session_overview(session_id: int):
             state = delivery.clock(entry.attempt, g.now)
             row["attempt"] = {"id": entry.attempt.id, "phase": state.phase.value, "remaining_ms": state.remaining_ms,
                               "last_seq": entry.attempt.last_seq,
-                              "takeover_waiting": delivery.takeover_waiting(entry.attempt)}
+                              "takeover_waiting": delivery.takeover_waiting(entry.attempt),
+                              "signals": delivery.signals_of(get_db(), entry.attempt)}
         roster.append(row)
     return jsonify(id=session.id, exam=session.exam.name, room=session.room,
                    status=delivery.session_status(session, g.now), duration_s=session.duration_s, roster=roster)

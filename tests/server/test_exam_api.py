@@ -159,3 +159,19 @@ def test_a_second_browser_takes_over_only_with_the_examiners_approval(new_browse
     stale = first.post_json(f"/api/attempts/{attempt_id}/saves", save_op(2, "q2", "B"))
     assert stale.status_code == 409 and stale.json["error"]["code"] == "delivery.taken_over"
     assert first.get(f"/api/attempts/{attempt_id}?client_id=browser-0001").status_code == 409
+
+
+def test_integrity_signals_reach_the_examiner(new_browser, examiner, database, session_id):
+    pin = open_and_start(examiner, session_id)
+    candidate, attempt_id = checked_in(new_browser, database, session_id, 1, pin)
+    for kind in ("focus_lost", "focus_lost", "paste"):
+        assert candidate.post_json(f"/api/attempts/{attempt_id}/signals", {"kind": kind}).status_code == 200
+    assert candidate.post_json(f"/api/attempts/{attempt_id}/signals", {"kind": "cheating"}).status_code == 400
+    # a save from another address than the check-in's is noted once per address
+    for seq in (1, 2):
+        response = candidate.client.post(f"/api/attempts/{attempt_id}/saves", json=save_op(seq, "q1", "A"),
+                                          headers={"X-CSRF-Token": candidate.csrf()},
+                                          environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        assert response.status_code == 200
+    signals = examiner.get(f"/api/sessions/{session_id}").json["roster"][0]["attempt"]["signals"]
+    assert signals == {"focus_lost": 2, "paste": 1, "address_changed": 1}
