@@ -56,7 +56,7 @@ def _demo_load(settings: Settings, args) -> int:
                 print(_logins(settings))
                 return 0
             raise UserError("cli.demo_not_empty")
-        summary = demo.load(db, utcnow())
+        summary = demo.load(db, utcnow(), settings.paper_key())
     print(_say(settings, "cli.demo_loaded", organisations=summary.organisations, staff=summary.staff,
                candidates=summary.candidates))
     print(_logins(settings))

@@ -37,12 +37,24 @@ class Settings:
     def ensure_instance(self) -> None:
         self.instance_path.mkdir(parents=True, exist_ok=True)
 
+    def paper_key(self) -> bytes:
+        """The 256-bit key that wraps every sealed paper's data key: EXAM_PAPER_KEY (64 hex digits), or one
+        generated on first use and kept in the instance folder (mode 600). Back it up with the database."""
+        configured = os.environ.get("EXAM_PAPER_KEY", "")
+        if configured:
+            return bytes.fromhex(configured)
+        return bytes.fromhex(self._instance_secret("paper_key"))
+
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated on first run and kept in the instance folder."""
         if self.secret_key:
             return self.secret_key
+        return self._instance_secret("secret_key")
+
+    def _instance_secret(self, name: str) -> str:
+        """64 random hex digits kept in the instance folder, created (mode 600) on first use."""
         self.ensure_instance()
-        path = self.instance_path / "secret_key"
+        path = self.instance_path / name
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:

@@ -16,7 +16,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import audit, timing
+from . import audit, papers, timing
 from .accounts import LoginRefused
 from .audit import canonical_json
 from .errors import UserError
@@ -55,8 +55,10 @@ def open_check_in(db: Session, session: ExamSession, examiner: User, now: dateti
     return pin
 
 
-def start_session(db: Session, session: ExamSession, examiner: User, now: datetime) -> None:
+def start_session(db: Session, session: ExamSession, examiner: User, now: datetime, paper_key: bytes) -> None:
+    """Start the session and release its sealed paper's key (audited)."""
     _require_status(session, now, "check_in_open")
+    papers.release_key(db, session, paper_key, examiner, now)
     session.started_at = now
     audit.record(db, "session_started", actor=examiner, object_type="exam_session", object_id=session.id, now=now)
 

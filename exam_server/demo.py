@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, papers
 from .models import (Exam, ExamPart, ExamSession, JobType, JobTypeLevel, Level, Occupation, Organisation,
                      OrganisationKind, Role, RosterEntry, User, RoleAssignment)
 from .security.passwords import hash_password
@@ -103,7 +103,7 @@ def is_loaded(db: Session) -> bool:
     return db.execute(select(func.count()).select_from(Organisation)).scalar_one() > 0
 
 
-def load(db: Session, now) -> DemoSummary:
+def load(db: Session, now, paper_key: bytes) -> DemoSummary:
     """Create the demo province in the caller's transaction (the caller checks the database is empty)."""
     rng = random.Random(SEED)
     password_hash = hash_password(DEMO_PASSWORD)  # one hash for all: the demo loads in a second
@@ -121,7 +121,9 @@ def load(db: Session, now) -> DemoSummary:
             name = _unique_name(rng, used_names)
             user = _person(db, f"ks{count:03d}", name, Role.candidate, orgs[code], password_hash, now)
             user.id_number = make_id_number(rng, region, female=rng.random() < 0.2)
-    _theory_session(db, orgs["JS-NJ-01"], now)
+    session = _theory_session(db, orgs["JS-NJ-01"], now)
+    db.flush()
+    papers.seal_for_session(db, session, papers.demo_paper(), paper_key, now)
     audit.record(db, "demo_loaded", actor_name="examctl", object_type="province", object_id="JS", now=now,
                  data={"organisations": len(orgs), "staff": len(STAFF), "candidates": count})
     return DemoSummary(len(orgs), len(STAFF), count)

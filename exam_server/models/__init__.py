@@ -3,7 +3,7 @@ from .accounts import STAFF_ROLES, LoginThrottle, Role, RoleAssignment, User, Us
 from .audit import AuditEvent, AuditHead
 from .base import Base, utcnow
 from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, IntegrityEvent, IntegrityKind, Pause,
-                    Response, RosterEntry, SaveOperation, SubmitKind, TimeAdjustment)
+                    Response, RosterEntry, SaveOperation, SealedPaper, SubmitKind, TimeAdjustment)
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
 
@@ -11,5 +11,5 @@ __all__ = [
     "Base", "utcnow", "Organisation", "OrganisationKind", "Occupation", "JobType", "JobTypeLevel", "Level",
     "LEVEL_NAMES_ZH", "User", "Role", "STAFF_ROLES", "RoleAssignment", "UserSession", "LoginThrottle",
     "AuditEvent", "AuditHead", "Exam", "ExamPart", "ExamSession", "RosterEntry", "Attempt", "SubmitKind", "Pause",
-    "AdjustmentKind", "TimeAdjustment", "Response", "SaveOperation", "IntegrityKind", "IntegrityEvent",
+    "AdjustmentKind", "TimeAdjustment", "Response", "SaveOperation", "IntegrityKind", "IntegrityEvent", "SealedPaper",
 ]

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
@@ -49,6 +49,7 @@ class ExamSession(Base):
     pin_hash: Mapped[str] = mapped_column(String(200), default="")   # the check-in PIN the examiner reads out
     check_in_opened_at: Mapped[Optional[datetime]]
     started_at: Mapped[Optional[datetime]]
+    paper_data_key: Mapped[Optional[bytes]] = mapped_column(LargeBinary)   # released at start, never before
     ended_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -189,3 +190,18 @@ class IntegrityEvent(Base):
     kind: Mapped[IntegrityKind] = mapped_column(Enum(IntegrityKind, native_enum=False, length=20))
     detail: Mapped[str] = mapped_column(String(200), default="")
     received_at: Mapped[datetime]
+
+
+class SealedPaper(Base):
+    """A session's paper, encrypted until the session starts (see exam_server/sealing.py)."""
+
+    __tablename__ = "sealed_papers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_session_id: Mapped[int] = mapped_column(ForeignKey("exam_sessions.id"), unique=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime]

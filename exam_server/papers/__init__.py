@@ -1,5 +1,6 @@
-"""Papers as delivery reads them. Until per-candidate assembly exists, every attempt gets the fixed demo
-paper; `paper_for` is the one place that will change when assembled papers arrive.
+"""Papers as delivery reads them. Until per-candidate assembly exists, a session has one paper, sealed
+(encrypted) when it is assigned and readable only once the session has started; `paper_for` is the one place
+that will change when per-candidate papers arrive.
 
 The candidate's view never carries keys. Item order and option order are shuffled per attempt, from a seed
 derived from the attempt, so a reload shows the same order; answers are stored against canonical option ids.
@@ -9,21 +10,60 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from functools import lru_cache
+from datetime import datetime
 from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit, sealing
+from ..errors import UserError
+from ..models import ExamSession, SealedPaper
 
 DEMO_PAPER = Path(__file__).with_name("demo_cnc_turning_4.json")
 CHOICE_TYPES = ("single", "multiple")
 
 
-@lru_cache(maxsize=None)
-def _load(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+def demo_paper() -> dict:
+    return json.loads(DEMO_PAPER.read_text(encoding="utf-8"))
 
 
-def paper_for(attempt) -> dict:
-    """The full paper (with keys) of an attempt."""
-    return json.loads(_load(DEMO_PAPER))
+def _context(session: ExamSession) -> bytes:
+    return f"exam_session:{session.id}".encode()
+
+
+def seal_for_session(db: Session, session: ExamSession, paper: dict, paper_key: bytes, now: datetime) -> SealedPaper:
+    """Assign `paper` to the session, encrypted until the session starts."""
+    plaintext = json.dumps(paper, ensure_ascii=False, sort_keys=True).encode()
+    blob = sealing.seal(plaintext, paper_key, _context(session))
+    sealed = SealedPaper(exam_session_id=session.id, nonce=blob.nonce, ciphertext=blob.ciphertext,
+                         key_nonce=blob.key_nonce, wrapped_key=blob.wrapped_key, sha256=blob.sha256, sealed_at=now)
+    db.add(sealed)
+    audit.record(db, "paper_sealed", actor_name="examctl", object_type="exam_session", object_id=session.id, now=now,
+                 data={"paper": paper["id"], "sha256": blob.sha256})
+    return sealed
+
+
+def release_key(db: Session, session: ExamSession, paper_key: bytes, actor, now: datetime) -> None:
+    """At the start of the session: unwrap the paper's data key so that delivery can read it."""
+    sealed = db.execute(select(SealedPaper).where(SealedPaper.exam_session_id == session.id)).scalar_one_or_none()
+    if sealed is None:
+        return
+    session.paper_data_key = sealing.release_key(sealed.key_nonce, sealed.wrapped_key, paper_key, _context(session))
+    audit.record(db, "paper_key_released", actor=actor, object_type="exam_session", object_id=session.id, now=now,
+                 data={"sha256": sealed.sha256})
+
+
+def paper_for(db: Session, attempt) -> dict:
+    """The full paper (with keys) of an attempt; only after its session's key was released."""
+    session = attempt.roster_entry.exam_session
+    sealed = db.execute(select(SealedPaper).where(SealedPaper.exam_session_id == session.id)).scalar_one_or_none()
+    if sealed is None or session.paper_data_key is None:
+        raise UserError("delivery.no_paper", 409)
+    plaintext = sealing.open_sealed(sealed.nonce, sealed.ciphertext, session.paper_data_key, _context(session))
+    if hashlib.sha256(plaintext).hexdigest() != sealed.sha256:
+        raise UserError("delivery.no_paper", 409)
+    return json.loads(plaintext)
 
 
 def seed_of(attempt, paper: dict) -> int:

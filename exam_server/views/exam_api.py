@@ -2,7 +2,7 @@
 and time actions; the supervisor's read-only view. Socket.IO carries the same saves (events.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from .. import delivery, openapi, papers
 from ..accounts import LoginRefused
@@ -105,7 +105,7 @@ def attempt(attempt_id: int):
                     "attempt's order)", tags=("candidate",), responses={200: {"type": "object"}})
 def paper(attempt_id: int):
     attempt = own_attempt(attempt_id)
-    full = papers.paper_for(attempt)
+    full = papers.paper_for(get_db(), attempt)
     return jsonify(papers.candidate_view(full, papers.seed_of(attempt, full)))
 
 
@@ -195,7 +195,8 @@ def open_check_in(session_id: int):
 @requires(*EXAMINER, scope=session_organisation)
 @openapi.documented("Start the session", tags=("examiner",), responses={200: {"type": "object"}})
 def start_session(session_id: int):
-    _session_action(session_id, lambda db, s, u: delivery.start_session(db, s, u, g.now))
+    paper_key = current_app.extensions["exam_settings"].paper_key()
+    _session_action(session_id, lambda db, s, u: delivery.start_session(db, s, u, g.now, paper_key))
     return jsonify(ok=True)
 
 

@@ -23,6 +23,7 @@ from exam_server.schema import upgrade
 
 SERVER_URL = os.environ.get("EXAM_DATABASE_URL", "")
 REDIS_URL = os.environ.get("EXAM_REDIS_URL", "")
+PAPER_KEY = bytes.fromhex(os.environ["EXAM_PAPER_KEY"])
 
 
 def _admin_engine():
@@ -33,7 +34,7 @@ def _fill_template(url: str) -> None:
     upgrade(url)
     database = Database(url)
     with database.transaction() as db:
-        demo.load(db, utcnow())
+        demo.load(db, utcnow(), PAPER_KEY)
     database.dispose()
 
 
@@ -199,6 +200,6 @@ def start_demo_session(database, duration_s: int | None = None) -> tuple[str, st
             session.duration_s = duration_s
         examiner = find_user(db, "examiner_nj01")
         pin = delivery.open_check_in(db, session, examiner, utcnow())
-        delivery.start_session(db, session, examiner, utcnow())
+        delivery.start_session(db, session, examiner, utcnow(), PAPER_KEY)
         entry = session.roster[0]
         return entry.ticket_number, entry.candidate.id_number, pin

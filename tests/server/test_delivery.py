@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from exam_server.errors import UserError
 from exam_server.models import (AdjustmentKind, Attempt, AuditEvent, ExamSession, Response, RosterEntry, SaveOperation,
                                 SubmitKind, utcnow)
 from exam_server.timing import GRACE, Phase
+from tests.server.conftest import PAPER_KEY
 
 
 def demo_session(db) -> ExamSession:
@@ -25,7 +27,7 @@ def running_session(database, t0):
     with database.transaction() as db:
         session, examiner = demo_session(db), find_user(db, "examiner_nj01")
         delivery.open_check_in(db, session, examiner, t0)
-        delivery.start_session(db, session, examiner, t0)
+        delivery.start_session(db, session, examiner, t0, PAPER_KEY)
         return session.id
 
 
@@ -39,11 +41,11 @@ def test_session_goes_through_its_states_in_order(database):
         session, examiner = demo_session(db), find_user(db, "examiner_nj01")
         assert delivery.session_status(session, t0) == "scheduled"
         with pytest.raises(UserError) as refused:
-            delivery.start_session(db, session, examiner, t0)       # no start before check-in
+            delivery.start_session(db, session, examiner, t0, PAPER_KEY)       # no start before check-in
         assert refused.value.key == "delivery.session_state"
         pin = delivery.open_check_in(db, session, examiner, t0)
         assert len(pin) == 6 and pin.isdigit() and session.pin_hash and pin not in session.pin_hash
-        delivery.start_session(db, session, examiner, t0)
+        delivery.start_session(db, session, examiner, t0, PAPER_KEY)
         assert delivery.session_status(session, t0) == "running"
         delivery.pause_session(db, session, examiner, "停电", t0 + timedelta(minutes=10))
         assert delivery.session_status(session, t0) == "paused"
@@ -53,8 +55,33 @@ def test_session_goes_through_its_states_in_order(database):
         assert delivery.session_status(session, t0) == "ended"
     with database.session(write=False) as db:
         log = db.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars().all()
-    assert log[-5:] == ["session_check_in_opened", "session_started", "session_paused", "session_resumed",
-                        "session_ended"]
+    assert log[-6:] == ["session_check_in_opened", "paper_key_released", "session_started", "session_paused",
+                        "session_resumed", "session_ended"]
+
+
+def test_the_paper_is_sealed_until_the_session_starts(database):
+    from exam_server import papers
+    from exam_server.models import SealedPaper
+
+    t0 = utcnow()
+    with database.transaction() as db:
+        session = demo_session(db)
+        sealed = db.execute(select(SealedPaper)).scalar_one()
+        assert "数控车工" not in sealed.ciphertext.decode("utf-8", "replace")   # the stems are not readable
+        assert session.paper_data_key is None
+        examiner = find_user(db, "examiner_nj01")
+        delivery.open_check_in(db, session, examiner, t0)
+        with pytest.raises(InvalidTag):                                     # a wrong paper key opens nothing
+            delivery.start_session(db, session, examiner, t0, bytes(32))
+    with database.transaction() as db:
+        session = demo_session(db)
+        delivery.start_session(db, session, find_user(db, "examiner_nj01"), t0, PAPER_KEY)
+        attempt = delivery.start_attempt(db, session.roster[0], t0)
+        paper = papers.paper_for(db, attempt)
+        assert len(paper["items"]) == 20 and paper["items"][0]["key"] == "B"  # q01: G99 = 每转进给 (B)
+        view = papers.candidate_view(paper, papers.seed_of(attempt, paper))
+        assert all("key" not in item for item in view["items"])
+        assert sorted(i["id"] for i in view["items"]) == sorted(i["id"] for i in paper["items"])
 
 
 def test_pause_gives_every_attempt_its_time_back(database):

@@ -184,6 +184,25 @@ def test_z_only_move_before_the_first_plane_move_passes_through():
     assert comp.feed(feed((0, 0), (0, 0), 2, 2)) == []          # no motion at all: ignored
 
 
+def test_a_copy_runs_on_without_touching_the_original():
+    # The interpreter runs each block on a copy of the compensator, so an alarm leaves the state as it was.
+    # Same path as the look-ahead test above: start-up (0,0)->(0,-15), a Z-only plunge held after it.
+    comp = CutterCompensator(41, 5.0)
+    comp.feed(feed((0, 0), (0, -15), 1, 10))
+    comp.feed(feed((0, -15), (0, -15), 2, 10, -5))
+    clone = comp.copy()
+    clone.set_radius(3.0)
+    clone.feed(feed((0, -15), (0, -15), 3, -5, -6))          # another held Z move, on the copy only
+    out_clone = clone.cancel(feed((0, -15), (20, -15), 4, -6))
+    assert comp.radius == 5.0 and comp.holding and not comp.closed
+    out = comp.feed(feed((0, -15), (20, -15), 3, -5)) + comp.cancel(feed((20, -15), (20, 0), 4, -5))
+    # the original still holds exactly the start-up and the one plunge: start-up ends at (0, -10)
+    # (perpendicular to the +X move, R5 to its left), the plunge follows there, nothing from the copy
+    assert summary(out)[:2] == [("feed", 1, (0, 0, 10), (0, -10, 10)), ("feed", 2, (0, -10, 10), (0, -10, -5))]
+    assert all(s.line != 3 or s.end[2] == -5 for s in out)
+    assert [s.line for s in out_clone][:3] == [1, 2, 3]
+
+
 def test_held_segments_are_emitted_one_block_late():
     comp = CutterCompensator(41, 5.0)
     assert comp.feed(feed((0, -30), (0, -15), 1)) == [] and comp.holding
