@@ -363,5 +363,15 @@
     $("font-larger").addEventListener("click", () => fontSize(2));
   }
 
-  start().catch((error) => { $("loading").textContent = error.message; });
+  function begin() {
+    $("loading").hidden = false;
+    start().catch((error) => { $("loading").textContent = error.message; });
+  }
+
+  const identity = $("identity");   // first entry: the candidate confirms who and where they are, then starts
+  if (identity) {
+    $("begin").addEventListener("click", () => { identity.hidden = true; begin(); });
+  } else {
+    begin();
+  }
 })();

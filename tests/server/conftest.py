@@ -177,6 +177,15 @@ def check_in_page(chrome, base, ticket, id_number, pin):
     chrome.find_element(By.ID, "check-in-submit").click()
 
 
+def begin_exam(chrome) -> None:
+    """Confirm the identity card shown before a first start."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(chrome, 10).until(lambda d: d.find_elements(By.ID, "begin"))
+    chrome.find_element(By.ID, "begin").click()
+
+
 def sign_in(chrome, base, username, password):
     from selenium.webdriver.common.by import By
 

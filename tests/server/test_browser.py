@@ -57,6 +57,9 @@ def test_theory_exam_answers_survive_a_reload_and_submit(live_server, chrome, da
     wait.until(lambda d: d.find_element(By.ID, "check-in-error").text)
     assert chrome.find_element(By.ID, "check-in-error").text == "准考证号、身份证号或考场口令不正确。"
     check_in_page(chrome, live_server, ticket, id_number, pin)
+    wait.until(lambda d: d.find_element(By.ID, "identity").is_displayed())
+    assert "数控车工" in chrome.find_element(By.ID, "identity").text and ticket in chrome.find_element(By.ID, "identity").text
+    chrome.find_element(By.ID, "begin").click()
     wait.until(ec.visibility_of_element_located((By.ID, "stem")))
     assert chrome.find_element(By.ID, "timer").text.startswith(("02:00", "01:59"))
     stem = chrome.find_element(By.ID, "stem").text

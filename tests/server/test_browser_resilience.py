@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import check_in_page, start_demo_session
+from tests.server.conftest import begin_exam, check_in_page, start_demo_session
 from tests.server.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -98,6 +98,7 @@ def saved(chrome) -> bool:
 def test_answers_survive_a_server_kill_and_restart(server, chrome, database):
     ticket, id_number, pin = start_demo_session(database)
     check_in_page(chrome, server.url, ticket, id_number, pin)
+    begin_exam(chrome)
     answer(chrome, 0)
     wait(chrome, saved)
     by_id(chrome, "next").click()
@@ -118,6 +119,7 @@ def test_answers_typed_while_cut_off_arrive_after_the_network_returns(server, ch
     ticket, id_number, pin = start_demo_session(database)
     base = f"http://127.0.0.1:{proxy.port}"
     check_in_page(chrome, base, ticket, id_number, pin)
+    begin_exam(chrome)
     answer(chrome, 2)
     wait(chrome, saved)
     proxy.cut()                                                     # the cable is pulled
@@ -146,6 +148,7 @@ def test_a_wrong_computer_clock_does_not_change_the_time(server, chrome, databas
             static now() { return RealDate.now() + shift; } }
           window.Date = ShiftedDate; })();"""})
     check_in_page(chrome, server.url, ticket, id_number, pin)
+    begin_exam(chrome)
     wait(chrome, lambda d: by_id(d, "stem").is_displayed())
     assert chrome.execute_script("return new Date().getTime() - performance.timeOrigin") > 3 * 3600 * 1000 - 60_000
     assert by_id(chrome, "timer").text.startswith(("02:00:", "01:59:"))
@@ -154,6 +157,7 @@ def test_a_wrong_computer_clock_does_not_change_the_time(server, chrome, databas
 def test_the_deadline_submits_automatically(server, chrome, database):
     ticket, id_number, pin = start_demo_session(database, duration_s=12)
     check_in_page(chrome, server.url, ticket, id_number, pin)
+    begin_exam(chrome)
     answer(chrome, 1)
     wait(chrome, lambda d: by_id(d, "receipt").is_displayed(), seconds=30)
     assert "考试时间到" in by_id(chrome, "receipt").text
