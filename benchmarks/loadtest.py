@@ -1,0 +1,264 @@
+"""`make loadtest`: a swarm of Socket.IO candidates against a real `examctl serve` process on loopback.
+
+Candidates check in at a staggered pace (ticket, ID number, room PIN), then all start at once and save their
+first answer (the synchronized start), then each saves every ~5 s with exponential jitter for the steady
+phase, and finally all submit at once. Every acknowledged operation is reconciled against the database at
+the end. Latency is from the first send of an operation to its acknowledgement, retries included.
+
+    python -m benchmarks.loadtest [--candidates 1000] [--seconds 60]
+
+SQLite in a temporary folder by default; EXAM_DATABASE_URL selects a PostgreSQL server (a scratch database
+is created on it and dropped). The last line is the summary.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+EXAMCTL = Path(sys.executable).with_name("examctl")
+
+
+# ---- the exam: N candidates in one running session ------------------------------------------------------
+
+def prepare(url: str, candidates: int, paper_key: bytes) -> tuple[int, str, list[tuple[str, str]]]:
+    """Migrate, load the demo province, add a session for `candidates` people and start it.
+    Returns the session id, its PIN and each candidate's (ticket, ID number)."""
+    from sqlalchemy import select
+
+    from exam_server import delivery, demo, papers
+    from exam_server.accounts import find_user
+    from exam_server.db import Database
+    from exam_server.models import (
+        ExamPart,
+        ExamSession,
+        Organisation,
+        Role,
+        RoleAssignment,
+        RosterEntry,
+        User,
+        utcnow,
+    )
+    from exam_server.schema import upgrade
+
+    upgrade(url)
+    database = Database(url)
+    now = utcnow()
+    rng = random.Random(7)
+    with database.transaction() as db:
+        demo.load(db, now, paper_key)
+        station = db.execute(select(Organisation).where(Organisation.code == "JS-NJ-01")).scalar_one()
+        template = db.execute(select(ExamSession)).scalars().first()
+        session = ExamSession(exam_id=template.exam_id, part=ExamPart.theory, organisation=station, room="负载测试",
+                              scheduled_start_at=now, duration_s=3 * 3600, created_at=now)
+        db.add(session)
+        password_hash = find_user(db, "ks001").password_hash
+        people = []
+        for n in range(candidates):
+            id_number = demo.make_id_number(rng, "320106", female=False)
+            user = User(username=f"load{n:05d}", display_name=f"考生{n:05d}", id_number=id_number,
+                        password_hash=password_hash, organisation=station, created_at=now)
+            user.role_assignments = [RoleAssignment(role=Role.candidate, organisation=station, granted_at=now)]
+            ticket = f"LT{n:08d}"
+            db.add(RosterEntry(exam_session=session, candidate=user, seat=f"{n:05d}", ticket_number=ticket))
+            people.append((ticket, id_number))
+        db.flush()
+        papers.seal_for_session(db, session, papers.demo_paper(), paper_key, now)
+        examiner = find_user(db, "examiner_nj01")
+        pin = delivery.open_check_in(db, session, examiner, now)
+        delivery.start_session(db, session, examiner, now, paper_key)
+        session_id = session.id
+    database.dispose()
+    return session_id, pin, people
+
+
+def acked_in_database(url: str, op_ids: set[str]) -> int:
+    from sqlalchemy import select
+
+    from exam_server.db import Database
+    from exam_server.models import SaveOperation
+
+    database = Database(url)
+    with database.session(write=False) as db:
+        stored = set(db.execute(select(SaveOperation.op_id)).scalars())
+    database.dispose()
+    return len(op_ids & stored)
+
+
+# ---- one candidate ------------------------------------------------------------------------------------
+
+class Candidate:
+    def __init__(self, base: str, ticket: str, id_number: str, pin: str):
+        self.base, self.ticket, self.id_number, self.pin = base, ticket, id_number, pin
+        self.client_id = uuid.uuid4().hex
+        self.seq = 0
+        self.latencies: list[float] = []
+        self.burst: list[float] = []
+        self.acked: set[str] = set()
+        self.errors = 0
+
+    async def check_in(self, http) -> None:
+        import aiohttp
+
+        self.http = http
+        token = (await (await http.get(f"{self.base}/api/csrf")).json())["csrf_token"]
+        headers = {"X-CSRF-Token": token}
+        response = await http.post(f"{self.base}/api/check-in", json={
+            "ticket_number": self.ticket, "id_number": self.id_number, "pin": self.pin}, headers=headers)
+        self.entry = (await response.json())["roster_entry_id"]
+        self.csrf = (await (await http.get(f"{self.base}/api/csrf")).json())["csrf_token"]
+        cookies = "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)
+        import socketio
+
+        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5)
+        await self.sio.connect(self.base, headers={"Cookie": cookies}, transports=["websocket"])
+        self._aiohttp = aiohttp
+
+    async def start(self) -> None:
+        response = await self.http.post(f"{self.base}/api/roster/{self.entry}/attempt",
+                                        json={"client_id": self.client_id}, headers={"X-CSRF-Token": self.csrf})
+        self.attempt = (await response.json())["attempt_id"]
+
+    async def save(self, into: list[float]) -> None:
+        self.seq += 1
+        op = {"op_id": uuid.uuid4().hex, "attempt_id": self.attempt, "seq": self.seq, "client_id": self.client_id,
+              "item_id": f"q{rng_item(self.seq):02d}", "value": random.choice("ABCD")}
+        started = time.perf_counter()
+        while True:                                           # the same operation until acknowledged
+            try:
+                ack = await self.sio.call("save", op, timeout=5)
+                if ack.get("ok"):
+                    break
+                self.errors += 1
+                return
+            except (TimeoutError, socketio_errors()):
+                self.errors += 1
+                await asyncio.sleep(0.5)
+        into.append(time.perf_counter() - started)
+        self.acked.add(op["op_id"])
+
+    async def steady(self, until: float) -> None:
+        while True:
+            await asyncio.sleep(random.expovariate(1 / 5.0))
+            if time.perf_counter() >= until:
+                return
+            await self.save(self.latencies)
+
+    async def submit(self) -> float:
+        started = time.perf_counter()
+        response = await self.http.post(f"{self.base}/api/attempts/{self.attempt}/submit",
+                                        json={"client_id": self.client_id}, headers={"X-CSRF-Token": self.csrf})
+        if response.status != 200:
+            self.errors += 1
+        return time.perf_counter() - started
+
+
+def socketio_errors():
+    import socketio
+
+    return socketio.exceptions.SocketIOError
+
+
+def rng_item(seq: int) -> int:
+    return 1 + seq % 20
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("examctl serve did not come up")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def swarm(base: str, pin: str, people, seconds: float, pid: int) -> dict:
+    import aiohttp
+
+    candidates = [Candidate(base, t, i, pin) for t, i in people]
+    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in candidates]
+    try:
+        for batch in range(0, len(candidates), 25):               # staggered check-in, 25 at a time
+            await asyncio.gather(*(c.check_in(s) for c, s in
+                                   zip(candidates[batch:batch + 25], sessions[batch:batch + 25])))
+        burst: list[float] = []
+        await asyncio.gather(*(c.start() for c in candidates))   # everyone starts at once...
+        await asyncio.gather(*(c.save(burst) for c in candidates))  # ...and saves a first answer
+        until = time.perf_counter() + seconds
+        await asyncio.gather(*(c.steady(until) for c in candidates))
+        memory = rss_mb(pid)
+        submits = await asyncio.gather(*(c.submit() for c in candidates))
+        for c in candidates:
+            await c.sio.disconnect()
+    finally:
+        for s in sessions:
+            await s.close()
+    steady = [x for c in candidates for x in c.latencies]
+    return {"candidates": len(candidates), "steady": steady, "burst": burst, "submits": list(submits),
+            "acked": set().union(*(c.acked for c in candidates)), "errors": sum(c.errors for c in candidates),
+            "rss": memory}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = os.environ.get("EXAM_DATABASE_URL") or f"sqlite:///{tmp}/load.db"
+        paper_key = os.urandom(32)
+        _, pin, people = prepare(url, args.candidates, paper_key)
+        port = free_port()
+        env = {**os.environ, "EXAM_DATABASE_URL": url, "EXAM_INSTANCE_PATH": tmp, "EXAM_ASYNC_MODE": "gevent",
+               "EXAM_PAPER_KEY": paper_key.hex(), "EXAM_SECRET_KEY": "load"}
+        server = subprocess.Popen([str(EXAMCTL), "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until_up(port)
+            result = asyncio.run(swarm(f"http://127.0.0.1:{port}", pin, people, args.seconds, server.pid))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(10)
+        stored = acked_in_database(url, result["acked"])
+    saves = len(result["steady"]) + len(result["burst"])
+    print(f"submit_p50_ms={percentile(result['submits'], 50):.0f} submit_p99_ms={percentile(result['submits'], 99):.0f}")
+    print(f"candidates={result['candidates']} saves={saves} acked={len(result['acked'])} "
+          f"lost={len(result['acked']) - stored} p50_ms={percentile(result['steady'], 50):.0f} "
+          f"p95_ms={percentile(result['steady'], 95):.0f} p99_ms={percentile(result['steady'], 99):.0f} "
+          f"burst_p99_ms={percentile(result['burst'], 99):.0f} errors={result['errors']} "
+          f"server_rss_mb={result['rss']:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
