@@ -4,7 +4,7 @@ import os
 import platform
 import sys
 
-BENCHMARKS = ("lathe", "mill_stock")
+BENCHMARKS = ("lathe", "mill_stock", "mill")
 
 
 def main(names: list[str]) -> int:

@@ -197,6 +197,15 @@ class CutterCompensator:
 
     # -- public API ------------------------------------------------------------------------------
 
+    def copy(self) -> CutterCompensator:
+        """An independent copy (the interpreter runs each block on a copy of its state). Held elements and
+        segments are never modified once made, so only the list of held moves needs its own copy; this is
+        what ``copy.deepcopy`` gives, at a small fraction of its cost."""
+        clone = object.__new__(CutterCompensator)
+        clone.__dict__.update(self.__dict__)
+        clone._between = list(self._between)
+        return clone
+
     def check_plane(self, plane: str, line: int) -> None:
         """PS0037 when the program selects another plane while compensating."""
         if plane != self.plane:

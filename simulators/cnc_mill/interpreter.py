@@ -15,7 +15,6 @@ shift; the machine gauge point adds the work offset, the external shift and ±H 
 """
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -149,7 +148,7 @@ class BlockPlan:
         self.tables = state.tables
         self.cycle = state.cycle
         self.polar = state.polar
-        self.compensator = copy.deepcopy(state.compensator) if state.compensator is not None else None
+        self.compensator = state.compensator.copy() if state.compensator is not None else None
         self.motions: list = []
         self.end_program = False
         self.rules = InputRules(setup.decimal_point_input, state.modal.inch)
@@ -162,7 +161,10 @@ class BlockPlan:
 
     # -- small helpers
     def set_modal(self, **changes) -> None:
-        self.modal = replace(self.modal, **changes)
+        modal = self.modal
+        changes = {k: v for k, v in changes.items() if getattr(modal, k) != v}
+        if changes:         # most blocks restate a mode already in force (G01 in every line)
+            self.modal = replace(modal, **changes)
 
     def value(self, letter: str):
         return self.w.values.get(letter)

@@ -120,9 +120,13 @@ def _subtract(raw: tuple[float, float], removed: list[Interval]) -> list[Interva
     return out
 
 
+def _union_key(iv: Interval) -> tuple[float, float]:
+    return (iv[0], -iv[1])
+
+
 def _union(intervals: list[Interval]) -> list[Interval]:
     merged: list[Interval] = []
-    for lo, hi, w_lo, w_hi in sorted(intervals, key=lambda iv: (iv[0], -iv[1])):
+    for lo, hi, w_lo, w_hi in sorted(intervals, key=_union_key):
         if merged and lo <= merged[-1][1] + MERGE:
             m_lo, m_hi, m_wlo, m_whi = merged[-1]
             if hi > m_hi or (hi >= m_hi - 1e-12 and w_hi > m_whi):
@@ -277,7 +281,8 @@ def _stadia(model: ExactModel, idx: np.ndarray, o, d, lo: np.ndarray, hi: np.nda
     s_hi = np.where(ok, np.maximum(s_hi, p_hi), s_hi)
     s_lo, s_hi = np.maximum(s_lo, lo[idx]), np.minimum(s_hi, hi[idx])
     keep = np.nonzero(s_lo < s_hi)[0]
-    return [(float(s_lo[k]), float(s_hi[k]), int(idx[k]), int(idx[k])) for k in keep]
+    owners = idx[keep].tolist()         # tolist: the same Python floats and ints, without a call per element
+    return list(zip(s_lo[keep].tolist(), s_hi[keep].tolist(), owners, owners))
 
 
 def _linear_ranges(c0: np.ndarray, c1: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray]:

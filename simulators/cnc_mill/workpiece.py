@@ -69,7 +69,7 @@ class StockSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         extra = set(data) - known
         if extra:
-            raise KeyError(f"unknown stock key {sorted(extra)[0]!r}")
+            raise KeyError(f"unknown stock key {min(extra)!r}")
         values = {k: (str(v) if k in ("kind", "material") else float(v)) for k, v in data.items()}
         spec = cls(**values)
         if spec.kind not in ("block", "bar"):
@@ -99,7 +99,7 @@ class ViseSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         extra = set(data) - known
         if extra:
-            raise KeyError(f"unknown vise key {sorted(extra)[0]!r}")
+            raise KeyError(f"unknown vise key {min(extra)!r}")
         return cls(**{k: float(v) for k, v in data.items()})
 
     def boxes(self, raw: RawStock) -> list[tuple[str, tuple[float, float, float, float], float]]:
@@ -171,6 +171,7 @@ class Workpiece:
         self.grid = Heightmap(self.raw, cell)
         self.fixtures = self.vise.boxes(self.raw)
         self.threads: list[TappedThread] = []
+        self._bodies: dict[int, tuple[Tool, dict]] = {}     # tool number -> (tool, tool.body_pieces())
 
     # ------------------------------------------------------------------------------------- frames
     def to_work(self, point: Sequence[float], drop: float = 0.0) -> tuple[float, float, float]:
@@ -203,7 +204,10 @@ class Workpiece:
         return _first_of_each_kind(crashes)
 
     def _cut(self, sweep: Sweep, tool: Tool, motion: Motion, crashes: list[Crash]) -> None:
-        body = tool.body_pieces()
+        cached = self._bodies.get(tool.number)
+        if cached is None or cached[0] is not tool:
+            cached = self._bodies[tool.number] = (tool, tool.body_pieces())
+        body = cached[1]
         self._check_body(sweep, "too_deep", "the cutter above its flute length", body["flute_top"], motion, crashes)
         if "shank" in body:
             self._check_body(sweep, "holder_contact", "the shank", body["shank"], motion, crashes)
@@ -221,11 +225,12 @@ class Workpiece:
         self.model.add(sweep)
         win = self.grid.window(sweep.box)
         removed = 0.0
-        if win is not None:
+        if win is not None and tapping:
             b = self.grid.sweep_bottom(sweep, win)
-            if tapping:
-                removed = float((self.grid.z[win] - np.maximum(b, self.grid.floor[win])).max())
+            removed = float((self.grid.z[win] - np.maximum(b, self.grid.floor[win])).max())
             self.grid.lower(win, b)
+        elif win is not None:
+            self.grid.lower_sweep(sweep, win)
         if entry is not None and entry > sweep.end[2]:
             synced = motion.spindle_rpm > 0 and abs(motion.feed_mm_min / motion.spindle_rpm - tool.pitch) <= 1e-6
             self.threads.append(TappedThread(sweep.end[0], sweep.end[1], entry, sweep.end[2], tool.diameter,

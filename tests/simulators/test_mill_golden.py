@@ -455,7 +455,176 @@ def check_part_round_boss_g42_wear(sim):
     close(got, (0, 27, -4), 5e-4)
 
 
+def check_part_pocket_two_islands(sim):
+    """Pocket 70×50 with R8 corners, 4 deep, two Ø14 islands at (±17, 0); T1 R5. Roughing: x = 0 and y = ±12.5
+    lines (the y lines reach y ±7.5, 0.5 clear of the islands); each island once round with G41 G02 (tool centre
+    on R 7 + 5 = 12); the walls with G41 CCW: tool-centre corners (±27, ±20) / (±30, ±17), corner arcs R 8 − 5."""
+    assert sim.completed and outcome(sim) == ([], [], [])
+    for line, cx in ((20, -17.0), (24, 17.0)):
+        arc = moves(sim, line)[0]
+        assert arc.clockwise
+        close(tip(arc.start, 1)[:2], (cx, -12.0))                  # start-up ends below the island, R12 from it
+        close(tip(arc.centre, 1)[:2], (cx, 0.0))
+    for line, point in ((28, (27, -20)), (29, (30, -17)), (30, (30, 17)), (31, (27, 20)), (32, (-27, 20)),
+                        (34, (-30, -17)), (36, (0, -20))):
+        close(end(sim, line)[:2], point)
+    s2 = math.sqrt(0.5)
+    for r, point in (((0, -10, -2, 1, 0, 0), (35, -10, -2)),        # pocket length 70
+                     ((0, -10, -2, -1, 0, 0), (-35, -10, -2)),
+                     ((0, 0, -2, 0, 1, 0), (0, 25, -2)),            # pocket width 50
+                     ((0, 0, -2, 0, -1, 0), (0, -25, -2)),
+                     ((0, 0, -2, 1, 0, 0), (10, 0, -2)),            # islands Ø14: 17 − 7 = 10 from the centre line
+                     ((0, 0, -2, -1, 0, 0), (-10, 0, -2)),
+                     ((17, 20, -2, 0, -1, 0), (17, 7, -2)),
+                     ((-17, -20, -2, 0, 1, 0), (-17, -7, -2)),
+                     ((27, 17, -2, s2, s2, 0), (27 + 8 * s2, 17 + 8 * s2, -2)),    # corner R8 about (27, 17)
+                     ((17, 0, 10, 0, 0, -1), (17, 0, 0)),           # island tops untouched
+                     ((-17, 0, 10, 0, 0, -1), (-17, 0, 0))):
+        got, entering = first(sim, *r)
+        close(got, point, 5e-4)
+        assert entering
+    # the whole floor is cleared to Z-4: a grid of vertical probes inside the pocket, 0.5 clear of its walls,
+    # corners and islands
+    rays = []
+    for x in range(-33, 34, 6):
+        for y in range(-24, 25, 4):
+            if abs(x) > 34.5 or abs(y) > 24.5 or min(math.hypot(x - 17, y), math.hypot(x + 17, y)) < 7.5:
+                continue
+            if abs(x) > 27 and abs(y) > 17 and math.hypot(abs(x) - 27, abs(y) - 17) > 7.5:
+                continue
+            rays.append((x, y, 10, 0, 0, -1))
+    hits = report(sim, rays)["rays"]
+    assert len(hits) > 80
+    for r in hits:
+        assert r["hits"][0]["point"][2] == pytest.approx(-4.0, abs=5e-4), r["origin"]
+
+
+def check_part_polar_counterbore_g16(sim):
+    """Six Ø8.5 holes on PCD 60 at 0°, 60°, … 300° (G16: X = radius 30, Y = angle; G91 Y60. K4 then Y60.),
+    G83 Q6 to Z-20 from R2; counterbored Ø10 (T1) 3 deep with G82 P500 at the same polar points; a central
+    Ø24 pocket 6 deep (G41 D1 circle: tool centre on R 12 − 5 = 7)."""
+    assert sim.completed and outcome(sim) == ([], [], [])
+    centres = [(30 * math.cos(math.radians(a)), 30 * math.sin(math.radians(a))) for a in range(0, 360, 60)]
+    drills = [tip(m.end, 5) for line in (19, 20, 21) for m in moves(sim, line) if m.kind == "feed"]
+    assert [round(p[2], 6) for p in drills[:4]] == [-4, -10, -16, -20]           # R2 − 6k, then Z-20
+    assert len(drills) == 24
+    for got, want in zip(drills[3::4], centres):
+        close(got, (want[0], want[1], -20.0))
+    bores = [tip(m.end, 1) for line in range(28, 34) for m in moves(sim, line) if m.kind == "feed"]
+    assert len(bores) == 6
+    for got, want in zip(bores, centres):
+        close(got, (want[0], want[1], -3.0))
+    dwells = [m for m in sim.motions if m.kind == "dwell"]
+    assert len(dwells) == 6 and all(m.seconds == pytest.approx(0.5) for m in dwells)
+    arc = moves(sim, 11)[0]
+    assert not arc.clockwise and math.dist(tip(arc.start, 1)[:2], tip(arc.centre, 1)[:2]) == pytest.approx(7.0)
+    for angle, (cx, cy) in zip(range(0, 360, 60), centres):
+        u = (math.cos(math.radians(angle)), math.sin(math.radians(angle)))
+        for z, radius in ((-1.5, 5.0), (-10.0, 4.25)):                  # counterbore Ø10, then the Ø8.5 drill
+            got, entering = first(sim, cx, cy, z, u[0], u[1], 0)
+            close(got, (cx + radius * u[0], cy + radius * u[1], z), 5e-4)
+            assert entering
+        got, _ = first(sim, cx + 4.6 * u[0], cy + 4.6 * u[1], 10, 0, 0, -1)   # between Ø8.5 and Ø10: the
+        close(got, (cx + 4.6 * u[0], cy + 4.6 * u[1], -3.0), 5e-4)               # counterbore floor
+        got, _ = first(sim, cx, cy, 10, 0, 0, -1)
+        close(got, (cx, cy, -20.0), 5e-4)                                     # drill point on the axis
+    for r, point in (((0, 0, -3, 1, 0, 0), (12, 0, -3)), ((0, 0, -3, 0, -1, 0), (0, -12, -3)),
+                     ((5, 5, 10, 0, 0, -1), (5, 5, -6)), ((0, 0, 10, 0, 0, -1), (0, 0, -6)),
+                     ((30 * math.cos(math.radians(30)), 15, 10, 0, 0, -1), (30 * math.cos(math.radians(30)), 15, 0))):
+        got, entering = first(sim, *r)
+        close(got, point, 5e-4)
+        assert entering
+
+
+def check_part_rotated_pocket_g68(sim):
+    """Pocket 36×20, R5 corners, 3 deep, programmed at X-8..28 Y-15..5 and rotated 30° about its centre
+    C = (10, -5) by G68; T2 R3. A point (u, v) of the pocket's own frame (origin C) is C + (u c − v s, u s + v c)
+    with c = cos 30°, s = sin 30°. Tool centre with G41: corners (±15, ±7) / (±13, ±7)."""
+    c, s = math.cos(math.radians(30)), math.sin(math.radians(30))
+
+    def at(u, v):
+        return (10 + u * c - v * s, -5 + u * s + v * c)
+
+    assert sim.completed and outcome(sim) == ([], [], [])
+    for line, (u, v) in ((19, (13, -7)), (21, (15, 5)), (23, (-13, 7)), (25, (-15, -5)), (27, (0, -7))):
+        close(end(sim, line)[:2], at(u, v))
+    arc = moves(sim, 20)[0]
+    assert not arc.clockwise and math.dist(tip(arc.start, 2)[:2], tip(arc.centre, 2)[:2]) == pytest.approx(2.0)
+    k = math.sqrt(0.5)
+    for origin, direction, distance in ((at(0, 0), (c, s), 18), (at(0, 0), (-c, -s), 18),    # length 36
+                                        (at(0, 0), (-s, c), 10), (at(0, 0), (s, -c), 10),    # width 20
+                                        (at(13, 5), (k * (c - s), k * (s + c)), 5)):         # corner R5
+        got, entering = first(sim, origin[0], origin[1], -1.5, direction[0], direction[1], 0)
+        close(got, (origin[0] + distance * direction[0], origin[1] + distance * direction[1], -1.5), 5e-4)
+        assert entering
+    for (u, v), z in (((0, 0), -3.0), ((14, -8), -3.0), ((-16, 8), -3.0), ((0, 10.5), 0.0), ((18.5, 0), 0.0)):
+        x, y = at(u, v)
+        got, _ = first(sim, x, y, 10, 0, 0, -1)
+        close(got, (x, y, z), 5e-4)
+
+
+def check_part_mirror_pockets_g51_1(sim):
+    """Pocket 20×12 R4 3 deep at (25, 18) in O2100 (G41 climb, T2 R3), called four times: as written, under
+    G51.1 X0 (x → −x), X0 and Y0, then Y0 only. One mirrored axis turns G03 into G02 and G41 into G42, so the
+    tool centre still runs inside: (±31, ±15) after the first side, corner arcs R 4 − 3 = 1."""
+    assert sim.completed and outcome(sim) == ([], [], [])
+    signs = [(1, 1), (-1, 1), (-1, -1), (1, -1)]
+    ends = [tip(m.end, 2)[:2] for m in moves(sim, 24)]
+    arcs = moves(sim, 25)
+    assert len(ends) == 4 and [a.clockwise for a in arcs] == [False, True, False, True]
+    k = math.sqrt(0.5)
+    for (sx, sy), got in zip(signs, ends):
+        close(got, (31 * sx, 15 * sy))
+        for direction, point in (((sx, 0), (35 * sx, 18 * sy)), ((-sx, 0), (15 * sx, 18 * sy)),
+                                 ((0, sy), (25 * sx, 24 * sy)), ((0, -sy), (25 * sx, 12 * sy)),
+                                 ((sx * k, sy * k), ((31 + 4 * k) * sx, (20 + 4 * k) * sy))):
+            start = (31 * sx, 20 * sy) if direction[0] and direction[1] else (25 * sx, 18 * sy)
+            got_point, entering = first(sim, start[0], start[1], -1.5, direction[0], direction[1], 0)
+            close(got_point, (point[0], point[1], -1.5), 5e-4)
+            assert entering
+        got_point, _ = first(sim, 25 * sx, 18 * sy, 10, 0, 0, -1)
+        close(got_point, (25 * sx, 18 * sy, -3.0), 5e-4)
+    got_point, _ = first(sim, 0, 0, 10, 0, 0, -1)                  # between the pockets: untouched
+    close(got_point, (0, 0, 0), 5e-4)
+
+
+def check_part_lever_contour_g41(sim):
+    """Lever 5 high: R20 boss about C1 (-20, 0) and R6 boss about C2 (30, 0) joined by their outer tangents,
+    G41 going clockwise (T1 R5), a Ø20 pocket at C1, a Ø8.5 hole 12 deep at C2. Tangents: unit normal
+    n = (nx, ny) with n·(C2 − C1) = R1 − R2 → 50 nx = 14, nx = 0.28, ny = 0.96 (a 7-24-25 triangle), so the
+    tangent points are C1 + 20 n = (-14.4, 19.2) and C2 + 6 n = (31.68, 5.76) (and their mirror images): the
+    junctions are tangent, and the tool centre passes C1 + 25 n = (-13, 24) and C2 + 11 n = (33.08, 10.56)."""
+    assert sim.completed and outcome(sim) == ([], [], [])
+    close(end(sim, 11)[:2], (-45, 0))                            # start-up: R5 left of the first arc's tangent
+    for line, point in ((12, (-13, 24)), (13, (33.08, 10.56)), (14, (33.08, -10.56)), (15, (-13, -24)),
+                        (16, (-45, 0))):
+        close(end(sim, line)[:2], point)
+    assert [len(moves(sim, line)) for line in (12, 13, 14, 15, 16)] == [1, 1, 1, 1, 1]   # no corner moves
+    assert all(m.clockwise for line in (12, 14, 16) for m in moves(sim, line))
+    k = math.sqrt(0.5)
+    mid = ((-14.4 + 31.68) / 2, (19.2 + 5.76) / 2)               # (8.64, 12.48) on the upper tangent
+    for r, point in (((-47, 0, -2.5, 1, 0, 0), (-40, 0, -2.5)),              # R20 boss: 20 left of C1
+                     ((40, 0, -2.5, -1, 0, 0), (36, 0, -2.5)),               # R6 boss: 6 right of C2
+                     ((30 + 10 * k, -10 * k, -2.5, -k, k, 0), (30 + 6 * k, -6 * k, -2.5)),
+                     ((mid[0] + 1.4, mid[1] + 4.8, -2.5, -0.28, -0.96, 0), (mid[0], mid[1], -2.5)),
+                     ((mid[0] + 1.4, -mid[1] - 4.8, -2.5, -0.28, 0.96, 0), (mid[0], -mid[1], -2.5)),
+                     ((-20, 0, -2.5, 0, 1, 0), (-20, 10, -2.5)),             # pocket Ø20
+                     ((30, 0, -6, 1, 0, 0), (34.25, 0, -6)),                 # hole Ø8.5
+                     ((-45, 0, 10, 0, 0, -1), (-45, 0, -5)),                 # floor beside the lever
+                     ((-20, 0, 10, 0, 0, -1), (-20, 0, -5)),                 # pocket floor
+                     ((0, 0, 10, 0, 0, -1), (0, 0, 0)),                      # lever top untouched
+                     ((30, 0, 10, 0, 0, -1), (30, 0, -12))):                 # drill point
+        got, entering = first(sim, *r)
+        close(got, point, 5e-4)
+        assert entering
+
+
 CASES = {
+    "part_lever_contour_g41": check_part_lever_contour_g41,
+    "part_pocket_two_islands": check_part_pocket_two_islands,
+    "part_polar_counterbore_g16": check_part_polar_counterbore_g16,
+    "part_rotated_pocket_g68": check_part_rotated_pocket_g68,
+    "part_mirror_pockets_g51_1": check_part_mirror_pockets_g51_1,
     "part_round_boss_g42_wear": check_part_round_boss_g42_wear,
     "part_tapped_pcd": check_part_tapped_pcd,
     "part_pocket_with_island": check_part_pocket_with_island,

@@ -102,3 +102,24 @@ def test_cells_exactly_on_a_wall_agree_with_the_exact_model():
     rows, cols = np.meshgrid(np.arange(400, 700), np.arange(550, 850), indexing="ij")
     exact = wp.model.tops(xs[cols].ravel(), ys[rows].ravel())
     assert np.max(np.abs(hm[rows, cols].ravel() - np.maximum(exact, -30.0))) <= 1e-6
+
+
+@pytest.mark.parametrize("a, b", [((-20.0, 3.0, -2.0), (20.0, 3.0, -2.0)),       # along X
+                                  ((4.0, -15.0, -1.0), (4.0, 12.0, -1.0)),       # along Y
+                                  ((-7.3, -2.1, -3.0), (6.9, 5.55, -3.0)),       # oblique, horizontal
+                                  ((1.05, 2.05, 0.0), (1.05, 2.05, -4.0)),       # plunge (vertical)
+                                  ((0.0, 0.0, -1.5), (0.0, 0.0, -1.5))])         # zero length
+def test_flat_line_fast_path_equals_the_general_bottom(a, b):
+    # Heightmap.lower_sweep lowers the cells within reach of a flat end in place; it must give exactly what
+    # lowering the window to stock.bottom() gives, cell for cell, on a surface that is already stepped
+    from simulators.cnc_mill.stock import make_sweeps
+    fast, slow = Workpiece().grid, Workpiece().grid
+    for grid in (fast, slow):
+        grid.z[:, : grid.nx // 2] = -2.5                  # a step: half the cells already below some cuts
+    sweep = make_sweeps("line", a, b, TOOLS[1].pieces)[0]
+    before = fast.z.copy()
+    win = fast.window(sweep.box)
+    fast.lower_sweep(sweep, win)
+    slow.lower(win, slow.sweep_bottom(sweep, win))
+    assert np.array_equal(fast.z, slow.z)
+    assert np.count_nonzero(fast.z != before) > 0         # the move did cut something in this test
