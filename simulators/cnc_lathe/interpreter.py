@@ -26,8 +26,16 @@ from ..core.runner import ProgramRunner, Stall  # noqa: F401  (Stall is re-expor
 from ..core.words import LATHE_GCODES, BlockWords, InputRules, evaluate_words
 from . import cycle_calls
 from .machine import LatheSetup
-from .modal import LatheState, Modal, power_on_state, tool_offset
-from .moves import EPS, MotionContext, arc_centre, segment_motions, spindle_rpm
+from .modal import LatheState, Modal, evolve, power_on_state, tool_offset
+from .moves import (
+    EPS,
+    MotionContext,
+    arc_centre,
+    motion_template,
+    segment_motions,
+    spindle_rpm,
+    straight_motions,
+)
 from .path import Segment
 
 FAST_PATH = True                # _plain_move for plain G00/G01 blocks (switched off in the equivalence test)
@@ -51,6 +59,9 @@ class LatheInterpreter(ProgramRunner):
         self._resume_at: Optional[int] = None
         self._offset_key: Optional[tuple] = None     # _plain_move's cache of the offset vector
         self._offset_value = (0.0, 0.0)
+        self._template_modal: Optional[Modal] = None  # _plain_move's motion template and the state it is for
+        self._template_program = 0
+        self._template: dict = {}
 
     # -------------------------------------------------------------------------------------------- NC blocks
     def execute_nc(self, block: Block) -> list:
@@ -81,69 +92,67 @@ class LatheInterpreter(ProgramRunner):
         if state.compensator is not None or state.programmed is not None or modal.comp != "G40" or modal.inch:
             return None
         motion = modal.motion
-        values = {}
-        for word in block.words:
-            value = word.value
+        x = z = u = w = f = None
+        for letter, value, _ in block.words:
             if type(value) is not Num:
                 return None
-            letter = word.letter
             if letter == "G":
-                if value.value == 0.0 and value.has_point is False:
-                    motion = "G00"
-                elif value.value == 1.0 and value.has_point is False:
-                    motion = "G01"
-                else:
+                if value.has_point or value.value not in (0.0, 1.0):
                     return None
-            elif letter in "XZUWF" and letter not in values:
-                values[letter] = value
+                motion = "G00" if value.value == 0.0 else "G01"
+            elif letter == "X" and x is None:
+                x = value
+            elif letter == "Z" and z is None:
+                z = value
+            elif letter == "U" and u is None:
+                u = value
+            elif letter == "W" and w is None:
+                w = value
+            elif letter == "F" and f is None:
+                f = value
             else:
                 return None
-        if motion not in ("G00", "G01") or ("X" in values and "U" in values) or ("Z" in values and "W" in values):
+        if motion not in ("G00", "G01") or (x is not None and u is not None) or (z is not None and w is not None):
             return None
         setup = self.setup
         dpi = setup.decimal_point_input
         feed = modal.feed
-        if "F" in values:
-            f = values["F"]
+        if f is not None:
             if f.value < 0:
                 return None
             feed = f.value if (f.has_point or dpi or not modal.feed_per_rev) else f.value * 0.0001
         if motion != modal.motion or feed != modal.feed:
-            modal = object.__new__(Modal)
-            modal.__dict__.update(state.modal.__dict__)
-            modal.__dict__["motion"] = motion
-            modal.__dict__["feed"] = feed
+            modal = evolve(modal, motion=motion, feed=feed)
         key = (modal.work, modal.offset, state.shift)
         if key != self._offset_key:
             self._offset_key, self._offset_value = key, state.offset_vector(setup)
         ox, oz = self._offset_value
-        px, pz = state.position[0] - ox, state.position[1] - oz
-        x, z = px, pz
-        for letter, value in values.items():
-            if letter == "F":
-                continue
-            d = value.value if (value.has_point or dpi) else value.value * 0.001
-            if letter == "X":
-                x = d / 2.0
-            elif letter == "U":
-                x = px + d / 2.0
-            elif letter == "Z":
-                z = d
-            else:
-                z = pz + d
+        start = (state.position[0] - ox, state.position[1] - oz)
         motions = []
-        if len(values) > ("F" in values):
+        if x is not None or z is not None or u is not None or w is not None:
             if motion == "G01" and feed <= 0.0:
                 return None          # PS0011 through the general path
-            seg = Segment("rapid" if motion == "G00" else "feed", (px, pz), (x, z), block.line)
-            motions = segment_motions(seg, MotionContext(setup, modal, (ox, oz), block.line,
-                                                         self.cursor.frame.program.number))
+            end_x = _mm(x, dpi) / 2.0 if x is not None else (start[0] + _mm(u, dpi) / 2.0 if u is not None
+                                                             else start[0])
+            end_z = _mm(z, dpi) if z is not None else (start[1] + _mm(w, dpi) if w is not None else start[1])
+            context, template = self._motion_context(modal, block.line)
+            motions = straight_motions(motion == "G00", start, (end_x, end_z), block.line, None, context, template)
         position = motions[-1].end if motions else state.position
         if modal is not state.modal or position is not state.position:
-            self.state = LatheState(modal, position, state.shift, None if modal is not state.modal else state.cycle,
-                                    state.params)
+            # programmed, compensator and contexts stay None, None and () (checked above)
+            self.state = evolve(state, modal=modal, position=position,
+                                cycle=state.cycle if modal is state.modal else None)
         self.cursor.advance()
         return motions
+
+    def _motion_context(self, modal: Modal, line: int) -> tuple:
+        """_plain_move's MotionContext and its motion template (kept while the modal state and program stay)."""
+        program = self.cursor.frame.program.number
+        context = MotionContext(self.setup, modal, self._offset_value, line, program)
+        if modal is not self._template_modal or program != self._template_program:
+            self._template_modal, self._template_program = modal, program
+            self._template = motion_template(context)
+        return context, self._template
 
     def finish_at_end(self) -> list:
         """End of the main program without M02/M30: flush a move held back by compensation."""
@@ -169,6 +178,11 @@ class LatheInterpreter(ProgramRunner):
 
     def evaluate_shape_words(self, block: Block) -> BlockWords:
         return evaluate_block(block, self.variables)
+
+
+def _mm(value: Num, decimal_point_input: bool) -> float:
+    """A metric distance word in mm: without a decimal point in 0.001 mm (unless DPI is set)."""
+    return value.value if value.has_point or decimal_point_input else value.value * 0.001
 
 
 def evaluate_block(block: Block, variables: Variables) -> BlockWords:

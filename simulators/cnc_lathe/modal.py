@@ -102,3 +102,14 @@ def tool_offset(setup: LatheSetup, number: int) -> XZ:
 
 def power_on_state(setup: LatheSetup) -> LatheState:
     return LatheState(Modal(station=setup.initial_station), tuple(setup.initial_position))
+
+
+def evolve(frozen, **changes):
+    """``dataclasses.replace(frozen, **changes)`` without its checks and without ``__init__``, which sets every field
+    with its own ``object.__setattr__``: for the states and modes that every block of a long program builds.
+    Only for the frozen dataclasses here, whose ``__init__`` does nothing else."""
+    values = frozen.__dict__.copy()
+    values.update(changes)
+    new = object.__new__(type(frozen))
+    object.__setattr__(new, "__dict__", values)
+    return new

@@ -125,21 +125,32 @@ def spindle_rpm(modal: Modal, x_radius: float, setup: LatheSetup) -> float:
 
 def feed_seconds(seg: Segment, feed: float, ctx: MotionContext) -> float:
     """Time of a feed/arc move at ``feed`` (mm/rev in G99, mm/min in G98); G96 integrates over the path."""
-    length = segment_length(seg)
+    rpm = spindle_rpm(ctx.modal, seg.start[0], ctx.setup)
+    if seg.kind == "arc":
+        return _path_seconds(segment_length(seg), lambda t: arc_point(seg, t)[0], rpm, feed, ctx)
+    return line_seconds(seg.start, seg.end, rpm, feed, ctx)
+
+
+def line_seconds(start: tuple, end: tuple, rpm: float, feed: float, ctx: MotionContext) -> float:
+    """:func:`feed_seconds` of a straight feed from program point ``start`` (spindle at ``rpm`` there) to ``end``."""
+    (x0, z0), (x1, z1) = start, end
+    return _path_seconds(math.hypot(x1 - x0, z1 - z0), lambda t: x0 + (x1 - x0) * t, rpm, feed, ctx)
+
+
+def _path_seconds(length: float, x_at, rpm: float, feed: float, ctx: MotionContext) -> float:
+    """Time along a path of ``length`` whose radius at fraction t is ``x_at(t)``; ``rpm`` is the speed at its start."""
     modal = ctx.modal
     if length < EPS:
         return 0.0
     if not modal.feed_per_rev:
         return 60.0 * length / feed
     if not modal.css:
-        return 60.0 * length / (feed * spindle_rpm(modal, seg.start[0], ctx.setup))
+        return 60.0 * length / (feed * rpm)
     steps = 64    # Simpson's rule over the path; rpm changes with the radius
     total = 0.0
     for k in range(steps + 1):
-        t = k / steps
-        x = arc_point(seg, t)[0] if seg.kind == "arc" else seg.start[0] + (seg.end[0] - seg.start[0]) * t
         weight = 1 if k in (0, steps) else (4 if k % 2 else 2)
-        total += weight / spindle_rpm(modal, x, ctx.setup)
+        total += weight / spindle_rpm(modal, x_at(k / steps), ctx.setup)
     return 60.0 * length / feed * total / (3.0 * steps)
 
 
@@ -156,17 +167,16 @@ def check_travel(points, ctx: MotionContext) -> None:
 
 def segment_motions(seg: Segment, ctx: MotionContext) -> list:
     """One program-frame segment → machine motions of the turret reference point."""
-    ox, oz = ctx.offset
     line = seg.line or ctx.line
+    if seg.kind == "rapid" or seg.kind == "feed":
+        return straight_motions(seg.kind == "rapid", seg.start, seg.end, line, seg.feed, ctx, motion_template(ctx))
+    ox, oz = ctx.offset
     to_machine = lambda p: (p[0] + ox, p[1] + oz)  # noqa: E731
     start, end = to_machine(seg.start), to_machine(seg.end)
     modal, setup = ctx.modal, ctx.setup
     common = dict(tool=modal.station, offset=modal.offset, coolant=modal.coolant, program=ctx.program,
                   spindle_dir=modal.spindle_dir)
     rpm = spindle_rpm(modal, seg.start[0], setup)
-    if seg.kind == "rapid":
-        check_travel([end], ctx)
-        return rapid_motions(start, end, line, rpm, setup, common)
     extremes = [to_machine(p) for p in arc_extremes(seg)] if seg.kind == "arc" else [end]
     check_travel(extremes, ctx)
     if seg.kind == "thread":
@@ -186,14 +196,35 @@ def segment_motions(seg: Segment, ctx: MotionContext) -> list:
         raise Stall(line, "feed per revolution (G99) with the spindle stopped: the axes do not move")
     seconds = feed_seconds(seg, feed, ctx)
     per_min = feed * rpm if modal.feed_per_rev else feed
-    if seg.kind == "arc":
-        centre = to_machine(seg.centre)
-        return [Motion("arc", line, start, end, feed_mm_min=per_min, spindle_rpm=rpm, centre=centre,
-                       clockwise=seg.clockwise, seconds=seconds, **common)]
-    return [Motion("feed", line, start, end, feed_mm_min=per_min, spindle_rpm=rpm, seconds=seconds, **common)]
+    centre = to_machine(seg.centre)
+    return [Motion("arc", line, start, end, feed_mm_min=per_min, spindle_rpm=rpm, centre=centre,
+                   clockwise=seg.clockwise, seconds=seconds, **common)]
 
 
-def rapid_motions(start, end, line: int, rpm: float, setup: LatheSetup, common: dict) -> list:
+def straight_motions(rapid: bool, start: tuple, end: tuple, line: int, feed: Optional[float], ctx: MotionContext,
+                     template: dict) -> list:
+    """A straight rapid or feed (at ``feed``, or the modal F when None) from program point ``start`` to ``end`` →
+    machine motions. The commonest segment: the interpreter's fast path for plain G00/G01 blocks calls this
+    directly, with ``template`` (:func:`motion_template` of ``ctx``) kept from block to block."""
+    ox, oz = ctx.offset
+    machine_start, machine_end = (start[0] + ox, start[1] + oz), (end[0] + ox, end[1] + oz)
+    modal = ctx.modal
+    rpm = spindle_rpm(modal, start[0], ctx.setup)
+    check_travel((machine_end,), ctx)
+    if rapid:
+        return rapid_motions(machine_start, machine_end, line, rpm, ctx.setup, template)
+    if feed is None:
+        feed = modal.feed
+    if feed <= 0:
+        raise Alarm("PS0011", line, "feed is 0")
+    if modal.feed_per_rev and rpm <= 0:
+        raise Stall(line, "feed per revolution (G99) with the spindle stopped: the axes do not move")
+    seconds = line_seconds(start, end, rpm, feed, ctx)
+    per_min = feed * rpm if modal.feed_per_rev else feed
+    return [new_motion(template, "feed", line, machine_start, machine_end, rpm, seconds, per_min)]
+
+
+def rapid_motions(start, end, line: int, rpm: float, setup: LatheSetup, template: dict) -> list:
     """G00: each axis at its own rapid rate (non-linear positioning), or one straight move (linear)."""
     dx, dz = end[0] - start[0], end[1] - start[1]
     tx = abs(dx) / setup.rapid_x_mm_min * 60.0
@@ -201,10 +232,41 @@ def rapid_motions(start, end, line: int, rpm: float, setup: LatheSetup, common: 
     if abs(dx) < EPS and abs(dz) < EPS:
         return []
     if setup.linear_rapid or tx < EPS or tz < EPS or abs(tx - tz) < 1e-12:
-        return [Motion("rapid", line, start, end, spindle_rpm=rpm, seconds=max(tx, tz), **common)]
+        return [new_motion(template, "rapid", line, start, end, rpm, max(tx, tz))]
     t1 = min(tx, tz)
     sx = math.copysign(setup.rapid_x_mm_min / 60.0 * t1, dx) if tx > t1 else dx
     sz = math.copysign(setup.rapid_z_mm_min / 60.0 * t1, dz) if tz > t1 else dz
     corner = (start[0] + sx, start[1] + sz)
-    return [Motion("rapid", line, start, corner, spindle_rpm=rpm, seconds=t1, **common),
-            Motion("rapid", line, corner, end, spindle_rpm=rpm, seconds=max(tx, tz) - t1, **common)]
+    return [new_motion(template, "rapid", line, start, corner, rpm, t1),
+            new_motion(template, "rapid", line, corner, end, rpm, max(tx, tz) - t1)]
+
+
+# ------------------------------------------------------------------------------------------------ motions
+
+_MOTION_DEFAULTS = dict(Motion("rapid", 0, (), ()).__dict__)     # every field in order, with its default
+
+
+def motion_template(ctx: MotionContext) -> dict:
+    """The fields that the straight motions of a block share: Motion's defaults with the block's tool, offset,
+    coolant, spindle direction and program (for :func:`new_motion`)."""
+    modal = ctx.modal
+    return dict(_MOTION_DEFAULTS, tool=modal.station, offset=modal.offset, coolant=modal.coolant,
+                program=ctx.program, spindle_dir=modal.spindle_dir)
+
+
+def new_motion(template: dict, kind: str, line: int, start: tuple, end: tuple, spindle_rpm: float, seconds: float,
+               feed_mm_min: float = 0.0) -> Motion:
+    """The same Motion as ``Motion(kind, line, start, end, feed_mm_min=…, spindle_rpm=…, seconds=…, **template's
+    other fields)``, built without the frozen dataclass ``__init__``, which sets the 16 fields one
+    ``object.__setattr__`` at a time: that was a third of the cost of a move in the air."""
+    values = template.copy()
+    values["kind"] = kind
+    values["line"] = line
+    values["start"] = start
+    values["end"] = end
+    values["feed_mm_min"] = feed_mm_min
+    values["spindle_rpm"] = spindle_rpm
+    values["seconds"] = seconds
+    motion = object.__new__(Motion)
+    object.__setattr__(motion, "__dict__", values)
+    return motion

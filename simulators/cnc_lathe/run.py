@@ -10,8 +10,7 @@ import math
 from collections.abc import Sequence
 
 from ..core.alarms import Alarm
-from ..core.simulation import Simulation, run
-from . import measure
+from ..core.simulation import Simulation, gc_paused, run
 from .interpreter import LatheInterpreter
 from .machine import LatheSetup, default_setup
 from .workpiece import Workpiece
@@ -21,7 +20,8 @@ def simulate(program_text: str, setup: LatheSetup | None = None) -> Simulation:
     """Run a program file (one or more O programs; the first is the main program) on ``setup``."""
     setup = setup if setup is not None else default_setup()
     workpiece = Workpiece(setup.stock, setup.chuck, setup.tools, setup.part_origin)
-    return run(LatheInterpreter(program_text, setup), workpiece, setup)
+    with gc_paused():        # the interpreter reads the whole program into blocks: as many objects as the run
+        return run(LatheInterpreter(program_text, setup), workpiece, setup)
 
 
 def report(simulation: Simulation, rays: Sequence[Sequence[float]] = ()) -> dict:
@@ -54,5 +54,7 @@ def _ray(workpiece: Workpiece, ray: Sequence[float]) -> dict:
     if norm == 0.0:
         raise ValueError("a ray direction cannot be zero")
     unit = [v / norm for v in direction]
+    from . import measure  # numpy: imported only when rays are asked for
+
     hits = measure.ray_hits(workpiece, origin, unit)
     return {"origin": origin, "direction": direction, "hits": [h.to_dict() for h in hits]}

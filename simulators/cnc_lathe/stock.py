@@ -29,8 +29,6 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 TWO_PI = 2.0 * math.pi
 SAME = 1e-9        # mm: a new surface this much lower than the old one removes material
 TIE = 1e-12        # mm: a feed pass that meets the old surface within TIE re-cuts it (takes its provenance)
@@ -461,9 +459,17 @@ def _lower_chain(shape: Shape) -> list[tuple]:
             normal = _wrap(e.normal_angle())
             if math.pi + 1e-12 < normal < TWO_PI - 1e-12:
                 chain.append(("L", e.p0, e.p1, normal, e.cutting, e.start_cutting, end_cutting))
-    # order left to right: by normal angle (monotone on a convex lower chain)
-    chain.sort(key=lambda item: item[3])     # LINE: its normal; ARC: its first angle
+    # order left to right: by normal angle (monotone on a convex lower chain); collinear pieces of one
+    # edge (a cutting part and a rubbing part) share the angle and are ordered by their left end
+    chain.sort(key=lambda item: (item[3], _left_z(item)))     # LINE: its normal; ARC: its first angle
     return chain
+
+
+def _left_z(item: tuple) -> float:
+    if item[0] == "L":
+        return min(item[1][0], item[2][0])
+    _, centre, radius, t0, _t1, _ = item
+    return centre[0] + radius * math.cos(t0)
 
 
 def _angle_pieces(t0: float, t1: float, lo: float, hi: float) -> list[tuple[float, float]]:
@@ -740,6 +746,7 @@ class ThreadZone:
 
     def groove_radius_many(self, phi, z):
         """:meth:`groove_radius` for numpy arrays of angles and z (inf where untouched)."""
+        import numpy as np  # here, not at the top: numpy doubles the start-up time of `examctl sim`
         phi = np.asarray(phi, dtype=float)
         z = np.asarray(z, dtype=float)
         best = np.full(z.shape, np.inf)

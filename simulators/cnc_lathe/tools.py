@@ -12,6 +12,12 @@ Each tool is a few convex :class:`~simulators.cnc_lathe.stock.Shape` parts (inse
 every element and vertex is flagged cutting or not, and parts whose contact means "too deep" (the grooving
 holder above the blade's reach, the drill shank behind the flutes) are marked ``beyond_reach``.
 
+What cuts: a rhombic insert's nose, its major edge and the first 2/3 (:data:`END_EDGE_CUTTING_FRACTION`)
+of its minor (end) edge; the rest of the end edge, the back faces, holders, shanks and bars rub. A grooving
+blade cuts with its bottom edge and both corners, and (lateral turning) with its sides up to the blade
+width; a threading insert with its two flanks; a drill with its lips and point. Non-cutting parts are
+checked against the material in front of them on every move (``leading.py``, ``workpiece.py``).
+
 Imaginary tip directions (FANUC, +X up, +Z right): 3 = tip below-left of the nose centre (external tools
 cutting toward the chuck), 2 = above-left (boring bars), 4 = below-right, 1 = above-right, 8 = below,
 7 = left, 6 = above, 5 = right, 0/9 = nose centre. Here only 3 (T01, T02) and 2 (T05) carry a nose radius.
@@ -26,6 +32,13 @@ from .stock import Element, Shape, finish_shape, mirror_shape, polygon_shape
 
 KINDS = ("turning", "grooving", "threading", "boring", "drill", "centre_drill")
 TOP = 300.0     # mm above the tip where a holder's drawing stops (the turret is beyond it)
+# Share of a rhombic insert's minor (end) edge, from the sharp corner, that cuts: the usable cutting edge
+# length (ISO 13399 LE), about 2/3 of the edge in catalogues (CNMG 1204: 8.6 of 12.9 mm), which is also
+# the deepest facing cut (facing, the end edge leads). Beyond it the edge only rubs: descending a profile
+# steeper than the end clearance allows drags it into the surface just cut, which is non-cutting contact.
+# The major edge cuts over its whole length: deeper than that, the insert's top face and the holder
+# behind it meet the material, which the geometry catches on its own.
+END_EDGE_CUTTING_FRACTION = 2.0 / 3.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,9 @@ def rhombic_insert(insert_angle: float, edge: float, nose: float, approach: floa
     The major edge leaves the nose at 180° - approach (85° for a 95° tool: up, leaning 5° toward the
     tailstock), the minor (end) edge at that minus the corner angle (5° for an 80° insert). The imaginary
     tip is the origin, the nose centre at (nose, nose). Returns the shape and the sharp corner point.
+
+    The major edge and the nose cut; the minor edge only over its first ``END_EDGE_CUTTING_FRACTION`` of
+    ``edge`` from the sharp corner (see there); the rest of it and the back faces rub.
     """
     major = 180.0 - approach
     minor = major - insert_angle
@@ -107,6 +123,7 @@ def rhombic_insert(insert_angle: float, edge: float, nose: float, approach: floa
     along = nose / math.tan(half) if nose > 0.0 else 0.0
     t_major = _add(corner, _unit(major), along)
     t_minor = _add(corner, _unit(minor), along)
+    minor_end = _add(corner, _unit(minor), END_EDGE_CUTTING_FRACTION * edge)
     a = _add(corner, _unit(minor), edge)
     b = _add(corner, _unit(major), edge)
     f = _add(a, _unit(major), edge)
@@ -114,7 +131,8 @@ def rhombic_insert(insert_angle: float, edge: float, nose: float, approach: floa
         Element(False, b, t_major, cutting=True, start_cutting=False),              # major edge (down)
         Element(True, centre, radius=nose, t0=math.radians(major + 90.0), t1=math.radians(minor + 270.0),
                 cutting=True, start_cutting=True),                                  # nose
-        Element(False, t_minor, a, cutting=True, start_cutting=True),               # minor edge
+        Element(False, t_minor, minor_end, cutting=True, start_cutting=True),       # minor edge, cutting
+        Element(False, minor_end, a, cutting=False, start_cutting=True),            # minor edge, rubbing
         Element(False, a, f, cutting=False, start_cutting=False),                   # back faces
         Element(False, f, b, cutting=False, start_cutting=False),
     ]
@@ -146,10 +164,14 @@ def turning_tool(station: int, insert_angle: float, edge: float, nose: float, ap
 def grooving_tool(station: int, width: float, reach: float, tip_vector, holder_width: float = 25.0,
                   name: str = "") -> Tool:
     """A square-cornered grooving/parting blade: the tip is its left (chuck-side) corner, the cutting
-    edge is the bottom (both corners cut); the blade's sides are non-cutting (side clearance only), and
-    the holder above ``reach`` is ``beyond_reach``."""
-    blade = polygon_shape("insert", [(0.0, 0.0), (width, 0.0), (width, reach), (0.0, reach)],
-                          cutting_edges=[True, False, False, False], cutting_vertices=[True, True, False, False])
+    edge is the bottom (both corners cut). Its sides cut up to ``width`` above the bottom (lateral
+    turning takes at most about the blade width); above that they rub. The holder above ``reach`` is
+    ``beyond_reach``."""
+    side = min(width, reach)
+    blade = polygon_shape("insert", [(0.0, 0.0), (width, 0.0), (width, side), (width, reach), (0.0, reach),
+                                     (0.0, side)],
+                          cutting_edges=[True, True, False, False, False, True],
+                          cutting_vertices=[True, True, True, False, False, True])
     holder = polygon_shape("holder", [(0.0, reach), (holder_width, reach), (holder_width, TOP), (0.0, TOP)],
                            beyond_reach=True)
     return Tool(station, "grooving", tip_vector, (blade, holder), width=width, reach=reach, name=name)

@@ -14,15 +14,19 @@ Rules (see the issue, "Machine, tools and stock"):
   cut a thread zone do not cut inside that zone's z range (the tool enters and leaves along its own
   groove). Internal threads raise PS0010 (not modelled);
 * crashes (``Crash.kind``): ``rapid_into_stock``; ``non_cutting_contact`` (holder, shank, bar, an insert's
-  back faces or a vertex at the far end of a cutting edge, i.e. an edge dragged through material);
-  ``chuck_contact``; ``spindle_stopped_cut`` (material removed with the spindle at 0 rpm);
-  ``too_deep`` (the grooving holder above the blade's reach cuts into material, or the drill shank behind
-  the flutes touches it: the shank is as wide as the hole, so touching counts there). Contact closer
-  than ``CONTACT_TOL`` (1e-6 mm) in depth or in width is not a crash. A crashing move still removes what
-  it swept (the profile shows the damage); the caller stops the run.
-* the sides of a grooving blade are vertical, so in this radius-over-z model a sideways move at depth
-  (lateral turning) is a cut by the blade's corner, not a crash; the other turret stations and the turret
-  body are not modelled.
+  back or top face, the rubbing part of an end edge: see ``tools.py`` for what cuts); ``chuck_contact``;
+  ``spindle_stopped_cut`` (material removed with the spindle at 0 rpm); ``too_deep`` (the grooving holder
+  above the blade's reach cuts into material, or the drill shank behind the flutes touches it: the shank
+  is as wide as the hole, so touching counts there). Contact closer than ``CONTACT_TOL`` (1e-6 mm) in
+  depth or in width is not a crash. A crashing move still removes what it swept (the profile shows the
+  damage); the caller stops the run.
+* non-cutting parts are checked twice: the lower envelope of the swept tool tells which part made the new
+  surface (:meth:`Workpiece._classify`), and, because everything above that envelope counts as removed
+  whoever got there, the non-cutting faces leading each feed, arc or thread move are swept on their own
+  and checked against the material present BEFORE the move (:mod:`leading`, :meth:`Workpiece._face_hits`).
+* the sides of a grooving blade cut up to the blade width above its bottom (lateral turning), so a sideways
+  move at a shallower depth is a cut; deeper, the sides rub. The other turret stations and the turret body
+  are not modelled.
 * a move with a station that holds no tool cuts nothing.
 """
 from __future__ import annotations
@@ -32,9 +36,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..core.motion import Motion
+from . import leading
 from . import stock as st
 from .tools import Tool, default_tools
 
@@ -127,6 +130,8 @@ class Workpiece:
         self._chuck_bottom_neg = [st.flat_piece(z0, z1, -r_lo) for z0, z1, r_lo, _ in sorted(boxes)]
         self._chuck_z1 = jaw_face
         self._bounds: dict[tuple[int, int], tuple[float, float, float, float]] = {}
+        self._face_cache: dict[int, list] = {}
+        self._reach: dict[int, tuple[float, float]] = {}   # station → z extent of all its sweep shapes
         self._last_thread: tuple | None = None   # (end (z, r), lead, station, phase_z) of a thread move
 
     # ------------------------------------------------------------------------------------- frames
@@ -147,6 +152,8 @@ class Workpiece:
         tool = self.tools.get(motion.tool)
         if tool is None:
             return []
+        if motion.kind != "arc" and self._beside_stock_and_chuck(tool, motion):
+            return []
         start = self.tip_work(tool, motion.start)
         end = self.tip_work(tool, motion.end)
         tags = {"line": motion.line, "nose": tool.nose_radius,
@@ -159,9 +166,12 @@ class Workpiece:
         crashes: list[Crash] = []
         self._check_chuck(tool, envelopes, motion, crashes)
         self._check_reach(tool, envelopes, motion, crashes)
+        # before the stock changes: a rapid into material is a crash whatever part leads
+        face_hits = self._face_hits(tool, path, tags, motion.kind) if motion.kind != "rapid" else []
         whole = st.envelope_of(env for _, env in envelopes)
         if motion.kind == "thread":
             self._thread_pass(tool, motion, start, end, crashes, whole, last_thread)
+            self._report_face_hits(tool, motion, face_hits, crashes)
             return crashes
         if self.stock.threads:
             whole = self._outside_threads(whole, tool.station)
@@ -169,6 +179,7 @@ class Workpiece:
         removals = [r for r in removals if r.depth > CONTACT_TOL and r.z1 - r.z0 > CONTACT_TOL]
         if removals:
             self._classify(tool, motion, removals, crashes)
+        self._report_face_hits(tool, motion, face_hits, crashes)
         return crashes
 
     def _path(self, motion: Motion, tool: Tool, start, end):
@@ -222,6 +233,23 @@ class Workpiece:
         if tool.internal and not shape.name.endswith(":far"):
             pr0, pr1 = -pr1, -pr0        # mirrored shape, mirrored path
         return (pz0 + zmin, pz1 + zmax, pr0 + rmin, pr1 + rmax)
+
+    def _beside_stock_and_chuck(self, tool: Tool, motion: Motion) -> bool:
+        """True when a straight move stays beside the stock and the chuck in z with all the tool's sweep shapes
+        together, so that :meth:`_may_touch` would skip each of them: the cheap exit of moves in the air,
+        before any point, box, tag or envelope is built. (Adding the smallest shape z to the smallest path z
+        rounds no higher than adding any shape's own z, so the test is exact.)"""
+        reach = self._reach.get(tool.station)
+        if reach is None:
+            bounds = [shape.bounds() for shape in tool.sweep_shapes] or [(0.0, 0.0, 0.0, 0.0)]
+            reach = self._reach[tool.station] = (min(b[0] for b in bounds), max(b[1] for b in bounds))
+        zmin, zmax = reach
+        # work z of the tip at both ends, as tip_work computes it
+        za = motion.start[1] + tool.tip_vector[1] - self.part_origin[1]
+        zb = motion.end[1] + tool.tip_vector[1] - self.part_origin[1]
+        if za > zb:
+            za, zb = zb, za
+        return zb + zmax < self._chuck_top[0].z0 or za + zmin > max(self.stock.z_right, self._chuck_z1) + CONTACT_TOL
 
     def _may_touch(self, tool: Tool, box) -> bool:
         z0, z1, r0, _ = box
@@ -285,6 +313,48 @@ class Workpiece:
                                  f"Z{worst.z0:.3f}..Z{worst.z1:.3f}, {worst.depth:.4f} mm deep"))
         if motion.spindle_rpm <= 0.0:
             crashes.append(Crash("spindle_stopped_cut", motion.line, f"cutting with the spindle stopped at {where}"))
+
+    def _face_hits(self, tool: Tool, path, tags, kind: str) -> list[st.Removal]:
+        """Material present before the move that the tool's leading non-cutting faces sweep into (see
+        :mod:`leading`), deeper and wider than CONTACT_TOL."""
+        swept = []
+        for index, (shape, faces) in enumerate(self._faces(tool)):
+            if not faces or not self._may_touch(tool, self._box(tool, index, shape, path)):
+                continue
+            mirrored = tool.internal and not shape.name.endswith(":far")
+            swept.append(leading.sweep_faces(faces, _mirror_path(path) if mirrored else path,
+                                             dict(tags, part=shape.name)))
+        envelope = st.envelope_of(swept)
+        if kind != "thread" and self.stock.threads:
+            envelope = self._outside_threads(envelope, tool.station)
+        hits = self.stock.probe_inner(envelope) if tool.internal else self.stock.probe_outer(envelope)
+        return [h for h in hits if h.depth > CONTACT_TOL and h.z1 - h.z0 > CONTACT_TOL]
+
+    def _faces(self, tool: Tool) -> list[tuple[st.Shape, tuple[leading.Face, ...]]]:
+        """Per sweep shape, its exposed non-cutting faces; shapes are grouped as they are placed (an
+        internal tool's mirrored shapes together, its ':far' copies together)."""
+        if tool.station not in self._face_cache:
+            shapes = tool.sweep_shapes
+            far = [i for i, s in enumerate(shapes) if s.name.endswith(":far")]
+            near = [i for i in range(len(shapes)) if i not in far]
+            faces: dict[int, tuple] = {}
+            for group in (near, far):
+                for i in group:
+                    faces[i] = leading.exposed_faces(shapes[i], [shapes[j] for j in group if j != i])
+            self._face_cache[tool.station] = [(shapes[i], faces[i]) for i in range(len(shapes))]
+        return self._face_cache[tool.station]
+
+    def _report_face_hits(self, tool: Tool, motion: Motion, hits: list[st.Removal], crashes: list[Crash]) -> None:
+        """A face beyond the reach (grooving holder) is too deep; any other is non-cutting contact. Each
+        kind is reported once per move."""
+        beyond = {s.name for s in tool.sweep_shapes if s.beyond_reach}
+        for kind, group in (("too_deep", [h for h in hits if h.piece.part in beyond]),
+                            ("non_cutting_contact", [h for h in hits if h.piece.part not in beyond])):
+            if not group or any(c.kind == kind for c in crashes):
+                continue
+            worst = max(group, key=lambda h: h.depth)
+            crashes.append(Crash(kind, motion.line, f"tool {tool.station} {worst.piece.part} moves into material "
+                                                    f"at Z{worst.z0:.3f}..Z{worst.z1:.3f}, {worst.depth:.4f} mm deep"))
 
     def _outside_threads(self, envelope: list[st.Piece], station: int) -> list[st.Piece]:
         """The envelope without the z ranges of the thread zones this tool cut: entering and leaving its
@@ -389,6 +459,15 @@ def display_polyline(profile: Sequence[st.Piece], tolerance: float = 0.005) -> l
     return points
 
 
+def _mirror_path(path):
+    """The tip path as a mirrored (r -> -r) shape travels it."""
+    if path[0] == "line":
+        _, a, b = path
+        return ("line", (a[0], -a[1]), (b[0], -b[1]))
+    _, centre, radius, a0, a1, ccw, a, b = path
+    return ("arc", (centre[0], -centre[1]), radius, -a0, -a1, not ccw, (a[0], -a[1]), (b[0], -b[1]))
+
+
 def _samples(piece: st.Piece, profile: Sequence[st.Piece]) -> list[float]:
     zs = [piece.z0 + 1e-9, 0.5 * (piece.z0 + piece.z1), piece.z1 - 1e-9]
     zs += [p.z0 + 1e-9 for p in profile if piece.z0 < p.z0 < piece.z1]
@@ -428,6 +507,7 @@ def segments(profile: Sequence[st.Piece]) -> list[dict]:
 def thread_dict(zone: st.ThreadZone, crest: float | None = None) -> dict:
     """A thread zone for the JSON report: lead, hand, the passes, and the groove cross-section at material
     angle 0 over one lead around the middle of the first pass ((z, r) points every lead/200 mm)."""
+    import numpy as np  # here, not at the top: numpy doubles the start-up time of `examctl sim`
     passes = zone.passes
     z_mid = 0.5 * (passes[0].start[0] + passes[0].end[0])
     us = np.linspace(z_mid - zone.lead / 2.0, z_mid + zone.lead / 2.0, 201)

@@ -487,12 +487,46 @@ def parse_block(text: str, line: int, column: int = 1) -> Block:
         return Block(line, column, None, text.lstrip().startswith("/"), (), None, alarm, raw)
 
 
+# The commonest line of long programs: upper-case words with plain numbers, one space between them, nothing else
+# (no N or O word, no block delete, comment, ';' or other spacing), e.g. "G01 X93.7 Z63.3 F0.2".
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+_SPACED_WORDS = re.compile(rf"[A-MP-Z]{_NUMBER}(?: [A-MP-Z]{_NUMBER})*")
+
+
+def _spaced_block(text: str, line: int) -> Optional[Block]:
+    """The block of a line of :data:`_SPACED_WORDS`, read with ``str.split`` (a third of the time of the regular
+    expressions of :func:`_plain_block`); the same Block as :func:`parse_block`. None for any other line.
+    Word and Num are built with ``tuple.__new__``, as their own ``__new__`` does after a Python-level call that
+    costs as much again (a few words on each of 100,000 lines)."""
+    if _SPACED_WORDS.fullmatch(text) is None:
+        return None
+    words = []
+    column = 1
+    for word in text.split(" "):
+        if len(word) > MAX_DIGITS + 1:
+            return None                  # perhaps too many digits: parse_block has the alarm
+        number = word[1:]
+        words.append(_new_tuple(Word, (word[0], _new_tuple(Num, (float(number), "." in number)), column)))
+        column += len(word) + 1
+    return Block(line, 1, None, False, tuple(words), None, None, text)
+
+
+_new_tuple = tuple.__new__
+
+
 def split_programs(source: str) -> list[ProgramText]:
     """Split a file into programs of blocks. The first program is the main program."""
     programs: list[ProgramText] = []
     current: Optional[ProgramText] = None
     percent_seen = 0
     for line_no, line_text in enumerate(source.splitlines(), start=1):
+        block = _spaced_block(line_text, line_no)
+        if block is not None:
+            if current is None:
+                current = ProgramText(0, line_no)
+                programs.append(current)
+            current.blocks.append(block)
+            continue
         if "%" in line_text and line_text.strip().startswith("%"):
             percent_seen += 1
             if percent_seen >= 2:

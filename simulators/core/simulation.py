@@ -4,6 +4,7 @@ alarm, crash or stall stops the run, as it stops the machine. Shared by the lath
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,20 +37,28 @@ class Simulation:
         return None
 
 
-def run(interpreter, workpiece, setup) -> Simulation:
-    """Feed every motion of ``interpreter`` to ``workpiece`` until the program ends or something stops it.
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector, restoring it afterwards (nests).
 
-    A run allocates one small object per word, block and motion and keeps most of them: the cyclic garbage
-    collector would rescan them over and over (2–3× the run time on long programs). They hold no reference
-    cycles, so collection is paused during the run and restored afterwards.
+    Reading a program and running it allocate one small object per word, block and motion and keep most of them:
+    the collector would rescan them over and over (2–3× the time on long programs). They hold no reference
+    cycles, so a simulation builds its interpreter (which reads the program) and runs inside this.
     """
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run(interpreter, workpiece, setup)
+        yield
     finally:
         if collecting:
             gc.enable()
+
+
+def run(interpreter, workpiece, setup) -> Simulation:
+    """Feed every motion of ``interpreter`` to ``workpiece`` until the program ends or something stops it
+    (with the garbage collector paused: see :func:`gc_paused`)."""
+    with gc_paused():
+        return _run(interpreter, workpiece, setup)
 
 
 def _run(interpreter, workpiece, setup) -> Simulation:

@@ -235,7 +235,8 @@ def test_80_degree_insert_cannot_descend_steeper_than_its_end_edge():
 
 
 def test_chuck_contact():
-    moves = [move("rapid", 1, (26.0, -50.0), (26.0, -50.0), 1), move("feed", 1, (26.0, -50.0), (24.0, -50.0), 2),
+    # turned from the right end (a plunge at Z-50 would drag the end edge's rubbing part into the Ø50)
+    moves = [move("rapid", 1, (26.0, 1.0), (24.0, 1.0), 1), move("feed", 1, (24.0, 1.0), (24.0, -50.0), 2),
              move("feed", 1, (24.0, -50.0), (24.0, -75.0), 3)]
     assert ("chuck_contact", 3) in kinds(run(moves)[1])
     # stopping 1 mm before the jaw faces (Z-70) is fine
@@ -244,7 +245,8 @@ def test_chuck_contact():
 
 
 def test_spindle_stopped_cut():
-    crashes = run([move("feed", 1, (26.0, -10.0), (20.0, -10.0), 5, rpm=0.0)])[1]
+    # a 5 mm wide facing plunge: within the end edge's 8.6 mm cutting part
+    crashes = run([move("feed", 1, (26.0, -5.0), (20.0, -5.0), 5, rpm=0.0)])[1]
     assert kinds(crashes) == [("spindle_stopped_cut", 5)]
 
 

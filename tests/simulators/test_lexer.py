@@ -95,3 +95,27 @@ def test_bracket_nesting_limit():
 def test_tokenize_keyword_prefix():
     toks = tokenize("GOTO10", 1)
     assert [(t.kind, t.text) for t in toks] == [("kw", "GOTO"), ("num", "10")]
+
+
+def test_spaced_line_fast_path_matches_parse_block():
+    """_spaced_block (split_programs' fast path for 'G01 X93.7 Z63.3 F0.2' lines) builds the very Block that
+    parse_block builds, or declines."""
+    import random
+
+    from simulators.core.lexer import _spaced_block
+    rnd = random.Random(11)
+    numbers = ["0", "-0", "+5", "12.", ".5", "-.25", "100", "12345678", "123456789", "1234.5678", "-99999.999",
+               "0.0001", "007", "1.2.3", "", "-", "."]
+    lines = ["G01 X93.7 Z63.3 F0.2", "M30", "G00 U-1. W.5", "X-0.", "O0001 X1.", "N10 G01 X1.", "g01 x1.", " G01 X1.",
+             "G01  X1.", "G01 X1. ", "G01\tX1.", "G01X1.", "T0101", "S600 M03"]
+    for _ in range(2000):
+        lines.append(" ".join(rnd.choice("GXZUWFMSTIKRPQNO") + rnd.choice(numbers) for _ in range(rnd.randint(1, 5))))
+    taken = 0
+    for text in lines:
+        fast = _spaced_block(text, 3)
+        if fast is not None:
+            taken += 1
+            slow = parse_block(text, 3)
+            assert fast == slow and repr(fast) == repr(slow), text
+    assert taken > 500
+    assert _spaced_block("G01 X93.7 Z63.3 F0.2", 3) is not None
