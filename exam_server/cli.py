@@ -6,7 +6,6 @@ instance folder, so that they start in well under a second on an examiner's lapt
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 from typing import Sequence
@@ -73,16 +72,12 @@ def _parse_ray(text: str) -> tuple[float, ...]:
 
 
 def _sim(args) -> int:
-    # The objects of a run (a few per block and per motion: a million on a long program) hold no reference cycles
-    # and live until the command ends; the cyclic garbage collector would only rescan them (a tenth of the time).
-    # It is back on once they are freed, with the frame of _run_sim.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # The run's objects (a million on a long program) hold no reference cycles and live until the report is
+    # printed; the cyclic garbage collector would only rescan them, so it stays paused until they are freed.
+    from simulators.core.simulation import gc_paused
+
+    with gc_paused():
         return _run_sim(args)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _run_sim(args) -> int:

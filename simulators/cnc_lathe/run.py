@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from ..core.alarms import Alarm
-from ..core.simulation import Simulation, gc_paused, run
+from ..core.simulation import Simulation, run
 from .interpreter import LatheInterpreter
 from .machine import LatheSetup, default_setup
 from .workpiece import Workpiece
@@ -20,8 +20,7 @@ def simulate(program_text: str, setup: LatheSetup | None = None) -> Simulation:
     """Run a program file (one or more O programs; the first is the main program) on ``setup``."""
     setup = setup if setup is not None else default_setup()
     workpiece = Workpiece(setup.stock, setup.chuck, setup.tools, setup.part_origin)
-    with gc_paused():        # the interpreter reads the whole program into blocks: as many objects as the run
-        return run(LatheInterpreter(program_text, setup), workpiece, setup)
+    return run(lambda: LatheInterpreter(program_text, setup), workpiece, setup)
 
 
 def report(simulation: Simulation, rays: Sequence[Sequence[float]] = ()) -> dict:

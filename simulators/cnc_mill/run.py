@@ -22,7 +22,7 @@ def simulate(program_text: str, setup: MillSetup | None = None) -> Simulation:
     """Run a program file (one or more O programs; the first is the main program) on ``setup``."""
     setup = setup if setup is not None else default_setup()
     workpiece = Workpiece(setup.stock, setup.vise, setup.tools, setup.part_origin)
-    return run(MillInterpreter(program_text, setup), workpiece, setup)
+    return run(lambda: MillInterpreter(program_text, setup), workpiece, setup)
 
 
 def heightmap(simulation: Simulation) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .alarms import Alarm
 from .motion import Motion
@@ -54,11 +54,11 @@ def gc_paused():
             gc.enable()
 
 
-def run(interpreter, workpiece, setup) -> Simulation:
-    """Feed every motion of ``interpreter`` to ``workpiece`` until the program ends or something stops it
-    (with the garbage collector paused: see :func:`gc_paused`)."""
+def run(make_interpreter: Callable[[], Any], workpiece, setup) -> Simulation:
+    """Build the interpreter (it reads the program) and feed every motion it makes to ``workpiece`` until the
+    program ends or something stops it, with the garbage collector paused (see :func:`gc_paused`)."""
     with gc_paused():
-        return _run(interpreter, workpiece, setup)
+        return _run(make_interpreter(), workpiece, setup)
 
 
 def _run(interpreter, workpiece, setup) -> Simulation:
