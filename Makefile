@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bench loadtest lint clean
+.PHONY: run test setup compile bench loadtest lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,18 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Byte-compile the project once, as a wheel install would: `examctl sim` then starts without compiling
+# (environments that set PYTHONDONTWRITEBYTECODE never cache it otherwise).
+compile: $(STAMP)
+	$(BIN)/python -m compileall -q exam_server simulators grading > /dev/null
+
 # Front-end packages from npm, pinned by the lockfile, served by the platform (never a CDN).
 CLIENT_STAMP := candidate_client/node_modules/.package-lock.json
 $(CLIENT_STAMP): candidate_client/package.json candidate_client/package-lock.json
 	cd candidate_client && npm ci --no-audit --no-fund --loglevel=error
 	touch $(CLIENT_STAMP)
 
-setup: $(STAMP) $(CLIENT_STAMP)
+setup: $(STAMP) $(CLIENT_STAMP) compile
 
 run: setup
 	$(BIN)/examctl db upgrade
