@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping, Optional, Tuple
 
+from ..core.setup_json import SetupError, mapping, typed
+
 XZ = Tuple[float, float]
 
 WORK_SYSTEMS = ("G54", "G55", "G56", "G57", "G58", "G59")
@@ -118,10 +120,6 @@ def _default_limits(tools: Mapping[int, Any], part_origin: XZ, initial: XZ) -> S
 
 # ------------------------------------------------------------------------------------------ JSON form
 
-class SetupError(ValueError):
-    """A SETUP.json that cannot be used (unknown key, wrong type): the command cannot run."""
-
-
 _SCALARS = {
     "rapid_x_mm_min": float, "rapid_z_mm_min": float, "linear_rapid": bool, "max_spindle_rpm": float,
     "turret_stations": int, "turret_index_s": float, "decimal_point_input": bool, "arc_tolerance": float,
@@ -152,12 +150,12 @@ def setup_from_dict(data: Mapping[str, Any], base: Optional[LatheSetup] = None) 
         if key not in known:
             raise SetupError(f"unknown setup key {key!r} (known: {', '.join(sorted(known))})")
         if key in _SCALARS:
-            changes[key] = _typed(key, value, _SCALARS[key])
+            changes[key] = typed(key, value, _SCALARS[key])
         elif key == "offsets":
             changes["offsets"] = _offsets(value, setup.offsets)
         elif key == "work_offsets":
             table = dict(setup.work_offsets)
-            for name, point in _mapping(key, value).items():
+            for name, point in mapping(key, value).items():
                 if name not in WORK_SYSTEMS:
                     raise SetupError(f"unknown work offset {name!r} (G54..G59)")
                 table[name] = _point(f"work_offsets.{name}", point)
@@ -167,11 +165,11 @@ def setup_from_dict(data: Mapping[str, Any], base: Optional[LatheSetup] = None) 
         elif key in ("stock", "chuck", "tools"):
             continue   # applied above
         elif key == "soft_limits":
-            limits = _mapping(key, value)
+            limits = mapping(key, value)
             current = setup.soft_limits
             values = {}
             for name, scale in (("x_min", 0.5), ("x_max", 0.5), ("z_min", 1.0), ("z_max", 1.0)):
-                values[name] = (_typed(f"soft_limits.{name}", limits[name], float) * scale
+                values[name] = (typed(f"soft_limits.{name}", limits[name], float) * scale
                                 if name in limits else getattr(current, name))
             extra = set(limits) - {"x_min", "x_max", "z_min", "z_max"}
             if extra:
@@ -205,43 +203,25 @@ def _component(key: str, value: Any, current: Any) -> Any:
         raise SetupError(f"{key}: {error}") from error
 
 
-def _mapping(key: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise SetupError(f"{key} must be an object")
-    return value
-
-
-def _typed(key: str, value: Any, kind: type) -> Any:
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise SetupError(f"{key} must be true or false")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SetupError(f"{key} must be a number")
-    if kind is int and value != int(value):
-        raise SetupError(f"{key} must be a whole number")
-    return kind(value)
-
-
 def _point(key: str, value: Any) -> XZ:
     """{"x": diameter, "z": z} → (radius, z)."""
-    point = _mapping(key, value)
+    point = mapping(key, value)
     extra = set(point) - {"x", "z"}
     if extra:
         raise SetupError(f"unknown {key} key {sorted(extra)[0]!r} (x, z)")
-    return (_typed(f"{key}.x", point.get("x", 0.0), float) / 2.0, _typed(f"{key}.z", point.get("z", 0.0), float))
+    return (typed(f"{key}.x", point.get("x", 0.0), float) / 2.0, typed(f"{key}.z", point.get("z", 0.0), float))
 
 
 def _offsets(value: Any, current: Mapping[int, ToolOffset]) -> dict[int, ToolOffset]:
     table = dict(current)
-    for number_text, entry in _mapping("offsets", value).items():
+    for number_text, entry in mapping("offsets", value).items():
         try:
             number = int(number_text)
         except ValueError:
             raise SetupError(f"offset number {number_text!r} is not a number") from None
         if not 1 <= number <= OFFSET_LINES:
             raise SetupError(f"offset number {number} outside 1..{OFFSET_LINES}")
-        entry = _mapping(f"offsets.{number}", entry)
+        entry = mapping(f"offsets.{number}", entry)
         base = table.get(number, ToolOffset())
         updates = {}
         for key, raw in entry.items():
@@ -249,12 +229,12 @@ def _offsets(value: Any, current: Mapping[int, ToolOffset]) -> dict[int, ToolOff
                 raise SetupError(f"unknown offsets.{number} key {key!r} (known: {', '.join(_OFFSET_KEYS)})")
             attr = _OFFSET_KEYS[key]
             if attr == "tip_direction":
-                direction = _typed(f"offsets.{number}.t", raw, int)
+                direction = typed(f"offsets.{number}.t", raw, int)
                 if not 0 <= direction <= 9:
                     raise SetupError(f"offsets.{number}.t must be 0..9")
                 updates[attr] = direction
             else:
-                number_value = _typed(f"offsets.{number}.{key}", raw, float)
+                number_value = typed(f"offsets.{number}.{key}", raw, float)
                 updates[attr] = number_value / 2.0 if key in ("x", "wear_x") else number_value
         table[number] = replace(base, **updates)
     return table

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..core.setup_json import SetupError, mapping, typed
 from .tools import KINDS, Tool, default_tools
 from .workpiece import DEFAULT_PART_ORIGIN, StockSpec, ViseSpec
 
@@ -119,10 +120,6 @@ def default_setup() -> MillSetup:
 
 # ------------------------------------------------------------------------------------------ JSON form
 
-class SetupError(ValueError):
-    """A SETUP.json that cannot be used (unknown key, wrong type): the command cannot run."""
-
-
 _SCALARS = {
     "rapid_xy_mm_min": float, "rapid_z_mm_min": float, "linear_rapid": bool, "max_spindle_rpm": float,
     "tool_change_s": float, "magazine_pockets": int, "decimal_point_input": bool, "arc_tolerance": float,
@@ -151,7 +148,7 @@ def setup_from_dict(data: Mapping[str, Any], base: MillSetup | None = None) -> M
     changes: dict[str, Any] = {}
     for key, kind in _SCALARS.items():
         if key in data:
-            changes[key] = _typed(key, data[key], kind)
+            changes[key] = typed(key, data[key], kind)
     for key in _POINTS:
         if key in data:
             changes[key] = _point(key, data[key])
@@ -163,7 +160,7 @@ def setup_from_dict(data: Mapping[str, Any], base: MillSetup | None = None) -> M
     if "tools" in data:
         tools = _tools(data["tools"], setup.tools)
         changes["tools"] = tools
-        new = {int(n) for n in _mapping("tools", data["tools"])}
+        new = {int(n) for n in mapping("tools", data["tools"])}
         offsets.update({n: line for n, line in preset_offsets(tools).items() if n in new})
     if "offsets" in data:
         offsets = _offsets(data["offsets"], offsets)
@@ -178,40 +175,18 @@ def setup_from_dict(data: Mapping[str, Any], base: MillSetup | None = None) -> M
     return result
 
 
-def _mapping(key: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise SetupError(f"{key} must be an object")
-    return value
-
-
-def _typed(key: str, value: Any, kind: type) -> Any:
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise SetupError(f"{key} must be true or false")
-        return value
-    if kind is str:
-        if not isinstance(value, str):
-            raise SetupError(f"{key} must be a string")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SetupError(f"{key} must be a number")
-    if kind is int and value != int(value):
-        raise SetupError(f"{key} must be a whole number")
-    return kind(value)
-
-
 def _point(key: str, value: Any) -> XYZ:
     """{"x": …, "y": …, "z": …} (missing axes 0) → (x, y, z)."""
-    point = _mapping(key, value)
+    point = mapping(key, value)
     extra = set(point) - {"x", "y", "z"}
     if extra:
         raise SetupError(f"unknown {key} key {min(extra)!r} (x, y, z)")
-    return tuple(_typed(f"{key}.{a}", point.get(a, 0.0), float) for a in "xyz")
+    return tuple(typed(f"{key}.{a}", point.get(a, 0.0), float) for a in "xyz")
 
 
 def _spec(key: str, cls, value: Any, current) -> Any:
     merged = {f.name: getattr(current, f.name) for f in dataclasses.fields(current)}
-    merged.update(_mapping(key, value))
+    merged.update(mapping(key, value))
     try:
         return cls.from_dict(merged)
     except (KeyError, TypeError, ValueError) as error:
@@ -222,23 +197,23 @@ def _tools(value: Any, current: Mapping[int, Tool]) -> dict:
     """{"8": {"kind": "flat", "diameter": 12, …}}: a given number replaces that tool (fields not given keep the
     current tool's values when it exists); null removes it."""
     tools = dict(current)
-    for number_text, entry in _mapping("tools", value).items():
+    for number_text, entry in mapping("tools", value).items():
         number = _number("tools", number_text, 1, 99)
         if entry is None:
             tools.pop(number, None)
             continue
-        entry = _mapping(f"tools.{number}", entry)
+        entry = mapping(f"tools.{number}", entry)
         fields = ({f.name: getattr(tools[number], f.name) for f in dataclasses.fields(Tool)
                    if f.name not in ("number", "pieces")} if number in tools else {})
         for key, raw in entry.items():
             if key in _TOOL_NUMBERS:
-                fields[key] = _typed(f"tools.{number}.{key}", raw, float)
+                fields[key] = typed(f"tools.{number}.{key}", raw, float)
             elif key == "flutes":
-                fields[key] = _typed(f"tools.{number}.{key}", raw, int)
+                fields[key] = typed(f"tools.{number}.{key}", raw, int)
             elif key == "centre_cutting":
-                fields[key] = _typed(f"tools.{number}.{key}", raw, bool)
+                fields[key] = typed(f"tools.{number}.{key}", raw, bool)
             elif key in ("kind", "name"):
-                fields[key] = _typed(f"tools.{number}.{key}", raw, str)
+                fields[key] = typed(f"tools.{number}.{key}", raw, str)
             else:
                 raise SetupError(f"unknown tools.{number} key {key!r}")
         if fields.get("kind") not in KINDS:
@@ -263,14 +238,14 @@ def _number(key: str, text: str, low: int, high: int) -> int:
 def _offsets(value: Any, current: Mapping[int, OffsetLine]) -> dict:
     """{"1": {"h": 95.0, "h_wear": -0.02, "d": 5.0, "d_wear": 0.01}}."""
     table = dict(current)
-    for number_text, entry in _mapping("offsets", value).items():
+    for number_text, entry in mapping("offsets", value).items():
         number = _number("offsets", number_text, 1, OFFSET_LINES)
-        entry = _mapping(f"offsets.{number}", entry)
+        entry = mapping(f"offsets.{number}", entry)
         updates = {}
         for key, raw in entry.items():
             if key not in _OFFSET_KEYS:
                 raise SetupError(f"unknown offsets.{number} key {key!r} (known: {', '.join(_OFFSET_KEYS)})")
-            updates[_OFFSET_KEYS[key]] = _typed(f"offsets.{number}.{key}", raw, float)
+            updates[_OFFSET_KEYS[key]] = typed(f"offsets.{number}.{key}", raw, float)
         table[number] = replace(table.get(number, OffsetLine()), **updates)
     return table
 
@@ -278,7 +253,7 @@ def _offsets(value: Any, current: Mapping[int, OffsetLine]) -> dict:
 def _work_offsets(value: Any, setup: MillSetup) -> tuple:
     """{"G55": {"x": …, "y": …, "z": …}, "G54.1P3": {…}}."""
     work, extended = dict(setup.work_offsets), dict(setup.extended_offsets)
-    for name, point in _mapping("work_offsets", value).items():
+    for name, point in mapping("work_offsets", value).items():
         if name in WORK_SYSTEMS:
             work[name] = _point(f"work_offsets.{name}", point)
         elif name.startswith("G54.1P"):
@@ -289,12 +264,12 @@ def _work_offsets(value: Any, setup: MillSetup) -> tuple:
 
 
 def _limits(value: Any, current: SoftLimits) -> SoftLimits:
-    limits = _mapping("soft_limits", value)
+    limits = mapping("soft_limits", value)
     names = [f.name for f in dataclasses.fields(SoftLimits)]
     extra = set(limits) - set(names)
     if extra:
         raise SetupError(f"unknown soft_limits key {min(extra)!r}")
-    values = {n: _typed(f"soft_limits.{n}", limits[n], float) if n in limits else getattr(current, n) for n in names}
+    values = {n: typed(f"soft_limits.{n}", limits[n], float) if n in limits else getattr(current, n) for n in names}
     return SoftLimits(**values)
 
 
