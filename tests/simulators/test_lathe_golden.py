@@ -9,17 +9,17 @@ G1 = G2 = (40, 89.5), G3 = (45, 82.5), G4 = (40, 78), G5 = (60, 180), G6 = (60, 
 """
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.simulators.golden_files import compare_or_record
 
 from simulators.cnc_lathe import measure
 from simulators.cnc_lathe.machine import setup_from_dict
 from simulators.cnc_lathe.run import simulate
 
 ROOT = Path(__file__).parent / "golden" / "lathe"
-RECORD = os.environ.get("GOLDEN_RECORD") == "1"
 OFFSETS = {1: (40.0, 89.5), 2: (40.0, 89.5), 3: (45.0, 82.5), 4: (40.0, 78.0), 5: (60.0, 180.0), 6: (60.0, 210.0)}
 D04 = 0.4 * (2 - math.sqrt(2))   # nose R0.4, T3: tip shift at a 45° chamfer corner, R(2 − √2)
 D08 = 0.8 * (2 - math.sqrt(2))
@@ -54,21 +54,6 @@ def run_case(name):
     if (folder / "setup.json").exists():
         setup = setup_from_dict(json.loads((folder / "setup.json").read_text()))
     return simulate((folder / "program.nc").read_text(), setup)
-
-
-def same(a, b, path="$"):
-    if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= 2e-6, f"{path}: {a} != {b}"
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), f"{path}: length {len(a)} != {len(b) if isinstance(b, list) else b}"
-        for i, (x, y) in enumerate(zip(a, b)):
-            same(x, y, f"{path}[{i}]")
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b), f"{path}: keys {sorted(a)} != {sorted(b)}"
-        for k in a:
-            same(a[k], b[k], f"{path}.{k}")
-    else:
-        assert a == b, f"{path}: {a!r} != {b!r}"
 
 
 def p(point, offset=1):
@@ -612,11 +597,7 @@ def test_every_folder_has_a_hand_check():
 def test_golden(name):
     sim = run_case(name)
     globals()["check_" + name](sim)               # the hand check first
-    got = canonical(sim)
-    expected_file = ROOT / name / "expected.json"
-    if RECORD:
-        expected_file.write_text(json.dumps(got, indent=1) + "\n")
-    same(got, json.loads(expected_file.read_text()))
+    compare_or_record(ROOT / name, canonical(sim))
 
 
 def test_replay_is_deterministic():

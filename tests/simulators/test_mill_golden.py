@@ -8,18 +8,17 @@ gauge length of tool n: T1 95, T3 90, T5 145, T6 120, T7 110; D1 = 5. Rapid 400 
 Z, each axis at its own rate. Positions below are TOOL TIPS in the work frame: machine gauge point − part origin
 − (0, 0, tool length). Most programs start with the same six lines (O, modes, T M06, M03 S1000, G00 X Y, G43 Z H).
 """
-import json
 import math
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.simulators.golden_files import compare_or_record
 
 from simulators.cnc_mill.run import report, simulate
 from simulators.cnc_mill.tools import default_tools
 
 ROOT = Path(__file__).parent / "golden" / "mill"
-RECORD = os.environ.get("GOLDEN_RECORD") == "1"
 ORIGIN = (-400.0, -250.0, -420.0)
 LENGTH = {n: t.length for n, t in default_tools().items()}
 MOVES = ("rapid", "feed", "arc")
@@ -44,21 +43,6 @@ def canonical(sim) -> dict:
     return {"alarms": [[a.code, a.line] for a in sim.alarms], "crashes": [[c.kind, c.line] for c in sim.crashes],
             "stalls": [s.line for s in sim.stalls], "completed": sim.completed,
             "cycle_time_s": round(sim.cycle_time_s, 6), "motions": motions}
-
-
-def same(a, b, path="$"):
-    if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= 2e-6, f"{path}: {a} != {b}"
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), f"{path}: length {len(a)} != {len(b) if isinstance(b, list) else b}"
-        for i, (x, y) in enumerate(zip(a, b)):
-            same(x, y, f"{path}[{i}]")
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b), f"{path}: keys {sorted(a)} != {sorted(b)}"
-        for k in a:
-            same(a[k], b[k], f"{path}.{k}")
-    else:
-        assert a == b, f"{path}: {a!r} != {b!r}"
 
 
 def tip(point, tool):
@@ -693,8 +677,4 @@ def test_golden(name):
     folder = ROOT / name
     sim = simulate((folder / "program.nc").read_text())
     CASES[name](sim)
-    got = canonical(sim)
-    expected_file = folder / "expected.json"
-    if RECORD:
-        expected_file.write_text(json.dumps(got, indent=1) + "\n")
-    same(got, json.loads(expected_file.read_text()))
+    compare_or_record(folder, canonical(sim))
