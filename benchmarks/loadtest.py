@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 EXAMCTL = Path(sys.executable).with_name("examctl")
+GIVE_UP_S = 60.0
 
 
 # ---- the exam: N candidates in one running session ------------------------------------------------------
@@ -106,6 +107,7 @@ class Candidate:
         self.burst: list[float] = []
         self.acked: set[str] = set()
         self.errors = 0
+        self.abandoned = 0          # saves never acknowledged within GIVE_UP_S (a dropped socket that stayed down)
 
     async def check_in(self, http) -> None:
         import aiohttp
@@ -134,7 +136,7 @@ class Candidate:
         op = {"op_id": uuid.uuid4().hex, "attempt_id": self.attempt, "seq": self.seq, "client_id": self.client_id,
               "item_id": f"q{rng_item(self.seq):02d}", "value": random.choice("ABCD")}
         started = time.perf_counter()
-        while True:                                           # the same operation until acknowledged
+        while True:                                           # the same operation until acknowledged...
             try:
                 ack = await self.sio.call("save", op, timeout=5)
                 if ack.get("ok"):
@@ -143,6 +145,9 @@ class Candidate:
                 return
             except (TimeoutError, socketio_errors()):
                 self.errors += 1
+                if time.perf_counter() - started > GIVE_UP_S:  # ...but a run must end: count it unacknowledged
+                    self.abandoned += 1
+                    return
                 await asyncio.sleep(0.5)
         into.append(time.perf_counter() - started)
         self.acked.add(op["op_id"])
@@ -226,6 +231,7 @@ async def swarm(base: str, pin: str, people, seconds: float, pid: int) -> dict:
     steady = [x for c in candidates for x in c.latencies]
     return {"candidates": len(candidates), "steady": steady, "burst": burst, "submits": list(submits),
             "acked": set().union(*(c.acked for c in candidates)), "errors": sum(c.errors for c in candidates),
+            "abandoned": sum(c.abandoned for c in candidates),
             "rss": memory}
 
 
@@ -251,11 +257,13 @@ def main(argv=None) -> int:
             server.wait(10)
         stored = acked_in_database(url, result["acked"])
     saves = len(result["steady"]) + len(result["burst"])
-    print(f"submit_p50_ms={percentile(result['submits'], 50):.0f} submit_p99_ms={percentile(result['submits'], 99):.0f}")
+    submits = result["submits"]
+    print(f"submit_p50_ms={percentile(submits, 50):.0f} submit_p99_ms={percentile(submits, 99):.0f}")
     print(f"candidates={result['candidates']} saves={saves} acked={len(result['acked'])} "
           f"lost={len(result['acked']) - stored} p50_ms={percentile(result['steady'], 50):.0f} "
           f"p95_ms={percentile(result['steady'], 95):.0f} p99_ms={percentile(result['steady'], 99):.0f} "
           f"burst_p99_ms={percentile(result['burst'], 99):.0f} errors={result['errors']} "
+          f"unacked={result['abandoned']} "
           f"server_rss_mb={result['rss']:.0f}")
     return 0
 
