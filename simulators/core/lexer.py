@@ -269,24 +269,21 @@ class _Parser:
         return expr
 
     def comparison(self) -> Expr:
-        left = self.additive()
-        while self.at("kw") and self.peek().text in COMPARISON:
-            op = self.take().text
-            left = Binary(op, left, self.additive())
-        return left
+        return self._left_associative(self.additive, "", COMPARISON)
 
     def additive(self) -> Expr:
-        left = self.multiplicative()
-        while (self.at("op") and self.peek().text in "+-") or (self.at("kw") and self.peek().text in ADDITIVE):
-            op = self.take().text
-            left = Binary(op, left, self.multiplicative())
-        return left
+        return self._left_associative(self.multiplicative, "+-", ADDITIVE)
 
     def multiplicative(self) -> Expr:
-        left = self.unary()
-        while (self.at("op") and self.peek().text in "*/") or (self.at("kw") and self.peek().text in MULTIPLICATIVE):
+        return self._left_associative(self.unary, "*/", MULTIPLICATIVE)
+
+    def _left_associative(self, operand, symbols: str, keywords) -> Expr:
+        """operand (op operand)*, where op is one of ``symbols`` or a keyword operator of ``keywords``."""
+        left = operand()
+        while ((symbols and self.at("op") and self.peek().text in symbols)
+               or (self.at("kw") and self.peek().text in keywords)):
             op = self.take().text
-            left = Binary(op, left, self.unary())
+            left = Binary(op, left, operand())
         return left
 
     def unary(self) -> Expr:
