@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -28,6 +29,16 @@ from pathlib import Path
 
 EXAMCTL = Path(sys.executable).with_name("examctl")
 GIVE_UP_S = 60.0
+HTTP_TIMEOUT_S = 60.0
+
+
+@contextlib.contextmanager
+def phase(name: str):
+    """Log each phase's duration to stderr, so a slow or stuck phase shows where it is."""
+    started = time.perf_counter()
+    print(f"# {name}…", file=sys.stderr, flush=True)
+    yield
+    print(f"# {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 # ---- the exam: N candidates in one running session ------------------------------------------------------
@@ -123,7 +134,7 @@ class Candidate:
         import socketio
 
         self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5)
-        await self.sio.connect(self.base, headers={"Cookie": cookies}, transports=["websocket"])
+        await self.sio.connect(self.base, headers={"Cookie": cookies}, transports=["websocket"], wait_timeout=30)
         self._aiohttp = aiohttp
 
     async def start(self) -> None:
@@ -211,20 +222,27 @@ async def swarm(base: str, pin: str, people, seconds: float, pid: int) -> dict:
     import aiohttp
 
     candidates = [Candidate(base, t, i, pin) for t, i in people]
-    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in candidates]
+    timeout = aiohttp.ClientTimeout(total=HTTP_TIMEOUT_S)
+    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), timeout=timeout)
+                for _ in candidates]
     try:
-        for batch in range(0, len(candidates), 25):               # staggered check-in, 25 at a time
-            await asyncio.gather(*(c.check_in(s) for c, s in
-                                   zip(candidates[batch:batch + 25], sessions[batch:batch + 25])))
+        with phase("check-in"):
+            for batch in range(0, len(candidates), 25):               # staggered check-in, 25 at a time
+                await asyncio.gather(*(c.check_in(s) for c, s in
+                                       zip(candidates[batch:batch + 25], sessions[batch:batch + 25])))
         burst: list[float] = []
-        await asyncio.gather(*(c.start() for c in candidates))   # everyone starts at once...
-        await asyncio.gather(*(c.save(burst) for c in candidates))  # ...and saves a first answer
-        until = time.perf_counter() + seconds
-        await asyncio.gather(*(c.steady(until) for c in candidates))
+        with phase("start"):
+            await asyncio.gather(*(c.start() for c in candidates))   # everyone starts at once...
+        with phase("first save"):
+            await asyncio.gather(*(c.save(burst) for c in candidates))  # ...and saves a first answer
+        with phase("steady"):
+            until = time.perf_counter() + seconds
+            await asyncio.gather(*(c.steady(until) for c in candidates))
         memory = rss_mb(pid)
-        submits = await asyncio.gather(*(c.submit() for c in candidates))
-        for c in candidates:
-            await c.sio.disconnect()
+        with phase("submit"):
+            submits = await asyncio.gather(*(c.submit() for c in candidates))
+        with phase("disconnect"):
+            await asyncio.gather(*(c.sio.disconnect() for c in candidates))
     finally:
         for s in sessions:
             await s.close()
@@ -247,8 +265,9 @@ def main(argv=None) -> int:
         port = free_port()
         env = {**os.environ, "EXAM_DATABASE_URL": url, "EXAM_INSTANCE_PATH": tmp, "EXAM_ASYNC_MODE": "gevent",
                "EXAM_PAPER_KEY": paper_key.hex(), "EXAM_SECRET_KEY": "load"}
+        log = open(os.environ["LOADTEST_SERVER_LOG"], "w") if "LOADTEST_SERVER_LOG" in os.environ else None
         server = subprocess.Popen([str(EXAMCTL), "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
         try:
             wait_until_up(port)
             result = asyncio.run(swarm(f"http://127.0.0.1:{port}", pin, people, args.seconds, server.pid))

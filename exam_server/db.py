@@ -4,9 +4,15 @@ SQLite (the embedded default) runs in WAL mode with synchronous=FULL. Python 3.1
 emit BEGIN before a SELECT, which breaks transaction isolation, so we take over BEGIN ourselves; and a
 transaction that starts deferred and later writes can fail with SQLITE_BUSY despite busy_timeout, so writers
 use a second engine whose transactions begin IMMEDIATE.
+
+A writer waiting for the lock must not wait inside SQLite's busy handler: under gevent that blocks every other
+greenlet, including the one holding the lock, so one wait stalls the whole server. Writers have no busy timeout;
+BEGIN IMMEDIATE is retried with short sleeps, which yield to the other greenlets (or threads).
 """
 from __future__ import annotations
 
+import sqlite3
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -22,22 +28,41 @@ SQLITE_PRAGMAS = (
     "PRAGMA wal_autocheckpoint=1000",
     "PRAGMA journal_size_limit=67108864",
 )
+WRITE_LOCK_WAIT_S = 20.0     # how long a writer waits for the write lock before failing
 
 
-def _sqlite_engine(url: str, begin: str) -> Engine:
+def _begin_immediate(dbapi_connection) -> None:
+    """BEGIN IMMEDIATE, retried with growing sleeps while another connection holds the write lock."""
+    deadline = time.monotonic() + WRITE_LOCK_WAIT_S
+    pause = 0.001
+    while True:
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
+
+
+def _sqlite_engine(url: str, writer: bool) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in SQLITE_PRAGMAS + (("PRAGMA busy_timeout=0",) if writer else ()):
             cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql(begin)
+        if writer:
+            _begin_immediate(connection.connection.dbapi_connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
 
     return engine
 
@@ -49,8 +74,8 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.read_engine = _sqlite_engine(url, "BEGIN")
-            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
+            self.read_engine = _sqlite_engine(url, writer=False)
+            self.write_engine = _sqlite_engine(url, writer=True)
         else:
             self.read_engine = self.write_engine = create_engine(url, pool_pre_ping=True)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)

@@ -16,8 +16,12 @@ log = logging.getLogger(__name__)
 
 
 def sweep_once(app: Flask) -> int:
-    with app.extensions["exam_db"].transaction() as db:
-        return delivery.sweep(db, utcnow())
+    database, now = app.extensions["exam_db"], utcnow()
+    with database.session(write=False) as db:   # most rounds find nothing: never take the write lock for that
+        if not delivery.overdue_candidates(db, now):
+            return 0
+    with database.transaction() as db:
+        return delivery.sweep(db, now)
 
 
 def run_forever(app: Flask, sleep: Callable[[float], None]) -> None:

@@ -51,12 +51,16 @@ def _load_user() -> None:
         return
     g.user_session, g.user = row, row.user
     if sessions.needs_touch(row, g.now):
-        with current_app.extensions["exam_db"].transaction() as w:
-            sessions.touch(w, row.id, g.now)
+        if request.method in SAFE_METHODS:
+            with current_app.extensions["exam_db"].transaction() as w:
+                sessions.touch(w, row.id, g.now)
+        else:   # this request already holds the write lock: a second writer would wait for it forever
+            sessions.touch(db, row.id, g.now)
 
 
 def _before_request():
     g.now = utcnow()
+    request.get_data(cache=True)   # read the body before any transaction: never hold the write lock across I/O
     settings = current_app.extensions["exam_settings"]
     _load_user()
     g.locale = i18n.negotiate(getattr(g.user, "locale", None), request.cookies.get("lang"),

@@ -175,6 +175,27 @@ def test_sweeper_closes_abandoned_attempts_at_their_deadline(database):
         assert db.get(type(extended), extended.id).submitted_at is None
 
 
+def test_sweeper_sees_shortened_attempts_and_spares_paused_ones(database):
+    """The sweep's cheap pre-filter (start + duration + ledger) must not miss an attempt whose time was cut and
+    must leave one whose deadline a pause moved later."""
+    t0 = utcnow()
+    running_session(database, t0)
+    with database.transaction() as db:
+        session, examiner = demo_session(db), find_user(db, "examiner_nj01")
+        shortened = delivery.start_attempt(db, session.roster[0], t0)
+        delivery.adjust_time(db, shortened, -3600, AdjustmentKind.incident, "录入错误更正", examiner, t0)
+        delivery.start_attempt(db, session.roster[1], t0)
+    with database.transaction() as db:                  # 120 − 60 = 60 minutes for the first
+        assert delivery.sweep(db, t0 + timedelta(minutes=60) + GRACE + timedelta(seconds=1)) == 1
+    with database.transaction() as db:                  # a 30-minute pause: the second ends at 150 minutes
+        session = demo_session(db)
+        delivery.pause_session(db, session, examiner, "停电", t0 + timedelta(minutes=70))
+        delivery.resume_session(db, session, examiner, t0 + timedelta(minutes=100))
+    with database.transaction() as db:
+        assert delivery.sweep(db, t0 + timedelta(minutes=121) + GRACE) == 0
+        assert delivery.sweep(db, t0 + timedelta(minutes=150) + GRACE + timedelta(seconds=1)) == 1
+
+
 def test_save_protocol_under_reorder_duplicates_drops_and_restarts(database):
     """Hypothesis state machine: whatever the network does, the database ends equal to the client's last
     acknowledged state, and once the outbox is flushed, to everything the candidate typed."""
