@@ -4,7 +4,7 @@ import os
 import platform
 import sys
 
-BENCHMARKS = ("lathe", "mill_stock", "mill")
+BENCHMARKS = ("lathe", "mill_stock", "mill", "assembly")
 
 
 def main(names: list[str]) -> int:

@@ -1,4 +1,4 @@
-"""The one rule about imports: simulators/ and grading/ stay pure (no web, database or server layer)."""
+"""The one rule about imports: simulators/, grading/ and assessment/ stay pure (no web, database or server layer)."""
 from __future__ import annotations
 
 import ast
@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = ("flask", "flask_socketio", "socketio", "engineio", "sqlalchemy", "alembic", "exam_server", "redis",
              "psycopg")
-PURE = ("simulators", "grading")
+PURE = ("simulators", "grading", "assessment")
 
 
 def imported_modules(path: Path) -> set[str]:
