@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 # Byte-compile the project once, as a wheel install would: `examctl sim` then starts without compiling
 # (environments that set PYTHONDONTWRITEBYTECODE never cache it otherwise).
 compile: $(STAMP)
-	$(BIN)/python -m compileall -q exam_server simulators grading > /dev/null
+	$(BIN)/python -m compileall -q exam_server simulators grading assessment > /dev/null
 
 # Front-end packages from npm, pinned by the lockfile, served by the platform (never a CDN).
 CLIENT_STAMP := candidate_client/node_modules/.package-lock.json
@@ -37,7 +37,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check exam_server simulators grading tests
+	$(BIN)/ruff check exam_server simulators grading assessment benchmarks tests
 
 bench: setup
 	$(BIN)/pip install --quiet -e '.[bench]'

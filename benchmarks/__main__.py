@@ -4,7 +4,7 @@ import os
 import platform
 import sys
 
-BENCHMARKS = ("lathe", "mill_stock", "mill", "assembly")
+BENCHMARKS = ("lathe", "mill_stock", "mill", "operation", "assembly", "analysis")
 
 
 def main(names: list[str]) -> int:
