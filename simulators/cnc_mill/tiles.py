@@ -1,0 +1,132 @@
+"""Heightmap tiles for the browser: only the tiles whose cells changed since the last update are sent.
+
+The display heightmap (heightmap.py: float64 master, (ny, nx), row 0 at the smallest Y, column 0 at the smallest
+X, values the top Z of each cell centre in the work frame) is cut into TILE × TILE cell tiles (the last row and
+column of tiles may be smaller). A tile goes out as
+
+    {"row": r, "col": c, "rows": h, "cols": w, "encoding": "f4le+zlib",
+     "z": base64 of the zlib stream of h × w little-endian float32, row-major}
+
+where (r, c) is the tile's index (its first cell is (r × TILE, c × TILE)). The browser decodes ``z`` with
+``new DecompressionStream("deflate")`` (the zlib format) and ``new Float32Array(buffer)``. Machined surfaces are
+mostly flat, so a tile of 4 KiB usually deflates to a few hundred bytes (a faced 80 × 80 block: 2.5 MB → 72 KB).
+
+Moves mark the tiles under their box dirty; :meth:`TileTracker.changed` compares only those against what was
+last sent, so an update costs the cells a move could have touched.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import zlib
+
+import numpy as np
+
+from .heightmap import Heightmap
+
+TILE = 32
+ENCODING = "f4le+zlib"
+
+
+def encode(values: np.ndarray) -> str:
+    raw = np.ascontiguousarray(values, dtype="<f4").tobytes()
+    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+
+
+class TileTracker:
+    """Remembers the float32 heightmap the browser has and which tiles moves may have changed since."""
+
+    def __init__(self, grid: Heightmap, tile: int = TILE):
+        self.grid = grid
+        self.tile = tile
+        self.rows = math.ceil(grid.ny / tile)
+        self.cols = math.ceil(grid.nx / tile)
+        self.sent = grid.export()
+        self.dirty: set[tuple[int, int]] = set()
+
+    def describe(self) -> dict:
+        """The grid geometry the browser needs to place tiles (work frame, mm)."""
+        g = self.grid
+        return {"shape": [g.ny, g.nx], "origin": [g.origin[0], g.origin[1]], "cell": [g.dx, g.dy],
+                "tile": self.tile, "tiles": [self.rows, self.cols]}
+
+    def touch(self, box: tuple[float, float, float, float]) -> None:
+        """Mark the tiles under the xy box (x0, x1, y0, y1) of the work frame."""
+        g = self.grid
+        x0, x1, y0, y1 = box
+        c0 = max(0, math.floor((x0 - g.origin[0]) / g.dx))
+        c1 = min(g.nx - 1, math.floor((x1 - g.origin[0]) / g.dx))
+        r0 = max(0, math.floor((y0 - g.origin[1]) / g.dy))
+        r1 = min(g.ny - 1, math.floor((y1 - g.origin[1]) / g.dy))
+        if c0 > c1 or r0 > r1:
+            return
+        for r in range(r0 // self.tile, r1 // self.tile + 1):
+            for c in range(c0 // self.tile, c1 // self.tile + 1):
+                self.dirty.add((r, c))
+
+    def _window(self, r: int, c: int) -> tuple[slice, slice]:
+        t = self.tile
+        return slice(r * t, min((r + 1) * t, self.grid.ny)), slice(c * t, min((c + 1) * t, self.grid.nx))
+
+    def _current(self, win: tuple[slice, slice]) -> np.ndarray:
+        g = self.grid
+        return np.maximum(g.z[win], g.floor[win]).astype(np.float32)
+
+    def changed(self) -> list[dict]:
+        """The dirty tiles whose values differ from what was sent; they become the sent state. One numpy pass
+        over the box of the dirty tiles finds which of them changed."""
+        if not self.dirty:
+            return []
+        t = self.tile
+        r0, r1 = min(r for r, _ in self.dirty), max(r for r, _ in self.dirty) + 1
+        c0, c1 = min(c for _, c in self.dirty), max(c for _, c in self.dirty) + 1
+        win = (slice(r0 * t, min(r1 * t, self.grid.ny)), slice(c0 * t, min(c1 * t, self.grid.nx)))
+        now = self._current(win)
+        diff = np.zeros(((r1 - r0) * t, (c1 - c0) * t), dtype=bool)
+        diff[:now.shape[0], :now.shape[1]] = now != self.sent[win]
+        moved = diff.reshape(r1 - r0, t, c1 - c0, t).any(axis=(1, 3))
+        out = []
+        for r, c in sorted(self.dirty):
+            if moved[r - r0, c - c0]:
+                tile = self._window(r, c)
+                values = now[tile[0].start - r0 * t:tile[0].stop - r0 * t, tile[1].start - c0 * t:tile[1].stop - c0 * t]
+                self.sent[tile] = values
+                out.append(self._tile(r, c, values))
+        self.dirty.clear()
+        return out
+
+    def sync(self) -> None:
+        """Take the current heightmap as sent (after a replay that sent nothing)."""
+        self.sent = self.grid.export()
+        self.dirty.clear()
+
+    def all_cut(self) -> list[dict]:
+        """Every tile of the CURRENT heightmap that differs from the flat raw top (a reconnecting browser starts
+        from the raw stock); independent of what updates were sent."""
+        now = self.grid.export()
+        t = self.tile
+        differs = np.zeros((self.rows * t, self.cols * t), dtype=bool)
+        differs[:now.shape[0], :now.shape[1]] = now != np.float32(self.grid.raw.z_range[1])
+        cut = differs.reshape(self.rows, t, self.cols, t).any(axis=(1, 3))
+        return [self._tile(int(r), int(c), now[self._window(r, c)]) for r, c in zip(*np.nonzero(cut))]
+
+    @staticmethod
+    def _tile(r: int, c: int, values: np.ndarray) -> dict:
+        return {"row": r, "col": c, "rows": int(values.shape[0]), "cols": int(values.shape[1]), "encoding": ENCODING,
+                "z": encode(values)}
+
+
+def decode(tile: dict) -> np.ndarray:
+    """The tile's values as a (rows, cols) float32 array (the browser's decoding, for tests)."""
+    raw = zlib.decompress(base64.b64decode(tile["z"]))
+    return np.frombuffer(raw, dtype="<f4").reshape(tile["rows"], tile["cols"])
+
+
+def motion_box(start, end, centre, radius: float, arc: bool) -> tuple[float, float, float, float]:
+    """xy box (work frame) that a move of a tool of cutting ``radius`` can touch; an arc's whole circle."""
+    xs, ys = [start[0], end[0]], [start[1], end[1]]
+    if arc and centre is not None:
+        r = math.dist(start, centre)        # the centre lies in the arc plane through the start point
+        xs += [centre[0] - r, centre[0] + r]
+        ys += [centre[1] - r, centre[1] + r]
+    return min(xs) - radius, max(xs) + radius, min(ys) - radius, max(ys) + radius
