@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 RAY_HELP = "X,Y,Z,DX,DY,DZ: a probe ray in the work frame (mm); repeatable; write --ray=-30,0,-5,1,0,0 for minus signs"
 
@@ -49,13 +50,19 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print one JSON object (the only output format)")
     sim.add_argument("--heightmap", metavar="FILE.npy", help="mill only: save the display heightmap (float32, "
                      "shape (ny, nx), row 0 at the smallest Y) with numpy.save")
+
+    from .task_commands import register   # task check and replay: no database either
+
+    register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sim":
-        return _sim(args)
+        return _sim(args, leave_at_once=argv is None)   # argv None: running as the examctl process itself
+    if hasattr(args, "handler"):
+        return args.handler(args)
     from .commands import run  # Flask and SQLAlchemy only for the commands that need them
 
     return run(args)
@@ -67,20 +74,30 @@ def _parse_ray(text: str) -> tuple[float, ...]:
     except ValueError:
         values = ()
     if len(values) != 6 or values[3:] == (0.0, 0.0, 0.0):
-        raise SystemExit(f"examctl sim: bad --ray {text!r}: expected six numbers X,Y,Z,DX,DY,DZ with a non-zero direction")
+        raise SystemExit(f"examctl sim: bad --ray {text!r}: expected six numbers X,Y,Z,DX,DY,DZ with a non-zero "
+                         "direction")
     return values
 
 
-def _sim(args) -> int:
+def _sim(args, leave_at_once: bool = False) -> int:
     # The run's objects (a million on a long program) hold no reference cycles and live until the report is
     # printed; the cyclic garbage collector would only rescan them, so it stays paused until they are freed.
     from simulators.core.simulation import gc_paused
 
     with gc_paused():
-        return _run_sim(args)
+        return _run_sim(args, leave_at_once)
 
 
-def _run_sim(args) -> int:
+def _leave(code: int) -> NoReturn:
+    """End the examctl process once the report is written, without freeing the run's objects one by one (a
+    tenth of a second on a long program): os._exit skips only that, atexit handlers (``sim`` registers none) and
+    the flush of the standard streams, done here."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _run_sim(args, leave_at_once: bool = False) -> int:
     rays = [_parse_ray(r) for r in args.ray]
     try:
         with open(args.program, encoding="utf-8", errors="replace") as f:
@@ -118,6 +135,8 @@ def _run_sim(args) -> int:
             return 2
     json.dump(report(simulation, rays), sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
+    if leave_at_once:
+        _leave(0)
     return 0
 
 
