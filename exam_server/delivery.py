@@ -126,7 +126,7 @@ def check_in(db: Session, ticket_number: str, id_number: str, pin: str, now: dat
     matches = (entry is not None and candidate.deactivated_at is None and candidate.id_number is not None
                and candidate.id_number.upper() == id_number.strip().upper())
     open_now = matches and session_status(entry.exam_session, now) in CHECK_IN_STATES
-    if not (open_now and passwords.verify_password(entry.exam_session.pin_hash, pin.strip())):
+    if not (open_now and passwords.verify_shared_secret(entry.exam_session.pin_hash, pin.strip())):
         throttle.record_failure(db, key, policy, now)
         audit.record(db, "check_in_failed", actor_name=ticket_number[:100], object_type="roster_entry",
                      object_id=entry.id if entry else "", ip=ip, now=now, data={"session_open": bool(open_now)})

@@ -12,7 +12,7 @@ from typing import Optional
 from flask import current_app, request
 from flask_socketio import join_room
 
-from . import delivery, i18n
+from . import delivery, i18n, save_writer
 from .errors import UserError
 from .models import Attempt, User, utcnow
 from .security import sessions
@@ -60,9 +60,24 @@ def _with_own_attempt(payload, work):
         return _error(exc.key, None)
 
 
+def _written_together(payload, work):
+    """Run `work(db, attempt, now)` on the caller's own attempt in the process's next group commit."""
+    user_id = session_user_id()
+    if user_id is None:
+        return _error("error.unauthorised", None)
+    attempt_id = payload.get("attempt_id") if isinstance(payload, dict) else None
+    try:
+        return save_writer.writer_for(current_app).submit(user_id, attempt_id, work)
+    except UserError as exc:
+        return _error(exc.key, None)
+
+
 def on_save(payload):
-    return _with_own_attempt(payload, lambda db, attempt, now: delivery.apply_save(
-        db, attempt, delivery.SaveOp.parse(payload), now).to_json())
+    try:
+        op = delivery.SaveOp.parse(payload)
+    except UserError as exc:
+        return _error(exc.key, None)
+    return _written_together(payload, lambda db, attempt, now: delivery.apply_save(db, attempt, op, now).to_json())
 
 
 def on_signal(payload):
@@ -70,7 +85,7 @@ def on_signal(payload):
         delivery.record_signal(db, attempt, str(payload.get("kind", "")), str(payload.get("detail", "")), now)
         return {"ok": True}
 
-    return _with_own_attempt(payload, signal)
+    return _written_together(payload, signal)
 
 
 def on_state(payload):
