@@ -213,6 +213,13 @@ def wait_until_up(port: int, seconds: float = 30) -> None:
     raise RuntimeError("examctl serve did not come up")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -238,7 +245,7 @@ async def swarm(base: str, pin: str, people, seconds: float, pid: int) -> dict:
         with phase("steady"):
             until = time.perf_counter() + seconds
             await asyncio.gather(*(c.steady(until) for c in candidates))
-        memory = rss_mb(pid)
+        memory, server_cpu = rss_mb(pid), cpu_s(pid)
         with phase("submit"):
             submits = await asyncio.gather(*(c.submit() for c in candidates))
         with phase("disconnect"):
@@ -250,7 +257,7 @@ async def swarm(base: str, pin: str, people, seconds: float, pid: int) -> dict:
     return {"candidates": len(candidates), "steady": steady, "burst": burst, "submits": list(submits),
             "acked": set().union(*(c.acked for c in candidates)), "errors": sum(c.errors for c in candidates),
             "abandoned": sum(c.abandoned for c in candidates),
-            "rss": memory}
+            "rss": memory, "server_cpu_s": server_cpu}
 
 
 def main(argv=None) -> int:
@@ -277,7 +284,8 @@ def main(argv=None) -> int:
         stored = acked_in_database(url, result["acked"])
     saves = len(result["steady"]) + len(result["burst"])
     submits = result["submits"]
-    print(f"submit_p50_ms={percentile(submits, 50):.0f} submit_p99_ms={percentile(submits, 99):.0f}")
+    print(f"submit_p50_ms={percentile(submits, 50):.0f} submit_p99_ms={percentile(submits, 99):.0f} "
+          f"server_cpu_s={result['server_cpu_s']:.0f} swarm_cpu_s={cpu_s(os.getpid()):.0f}")
     print(f"candidates={result['candidates']} saves={saves} acked={len(result['acked'])} "
           f"lost={len(result['acked']) - stored} p50_ms={percentile(result['steady'], 50):.0f} "
           f"p95_ms={percentile(result['steady'], 95):.0f} p99_ms={percentile(result['steady'], 99):.0f} "

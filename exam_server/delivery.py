@@ -15,6 +15,7 @@ from typing import Any, Optional
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, papers, timing
 from .accounts import LoginRefused
@@ -290,8 +291,12 @@ def apply_save(db: Session, attempt: Attempt, op: SaveOp, now: datetime) -> Save
     applied = db.execute(upsert).first() is not None
     db.add(SaveOperation(op_id=op.op_id, attempt_id=attempt.id, seq=op.seq, item_id=op.item_id, received_at=now,
                          applied=applied))
+    # No session synchronisation: it would evaluate the criteria against every object the session holds (a
+    # group commit holds hundreds); the one object concerned is updated by hand.
     db.execute(update(Attempt).where(Attempt.id == attempt.id)
-               .values(last_seq=case((Attempt.last_seq < op.seq, op.seq), else_=Attempt.last_seq)))
+               .values(last_seq=case((Attempt.last_seq < op.seq, op.seq), else_=Attempt.last_seq))
+               .execution_options(synchronize_session=False))
+    set_committed_value(attempt, "last_seq", max(attempt.last_seq or 0, op.seq))
     return SaveAck(op.op_id, op.seq, duplicate=False, applied=applied)
 
 

@@ -20,6 +20,7 @@ from .errors import UserError
 from .models import Attempt, ExamSession, RosterEntry, utcnow
 
 MAX_BATCH = 256
+YIELD_EVERY = 16
 WAIT_S = 30.0
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class SaveWriter:
         self.database = database
         self.queue = eio.create_queue()
         self.new_event = eio.create_event
+        self.pause = socketio.sleep
         socketio.start_background_task(self._run)
 
     def submit(self, user_id: int, attempt_id: Any, work: Work) -> dict:
@@ -78,7 +80,9 @@ class SaveWriter:
         now = utcnow()
         with self.database.transaction() as db:
             attempts = _own_attempts(db, batch)
-            for job in batch:
+            for n, job in enumerate(batch, start=1):
+                if n % YIELD_EVERY == 0:    # let the loop read and write sockets during a long batch
+                    self.pause(0)
                 attempt = attempts.get((job.user_id, job.attempt_id))
                 if attempt is None:
                     job.error = UserError("error.not_found", 404)

@@ -15,7 +15,7 @@ from tests.server.test_delivery import demo_session, op, running_session
 def writer(database) -> SaveWriter:
     """A writer without its background task: the test drives the batches itself."""
     w = SaveWriter.__new__(SaveWriter)
-    w.database = database
+    w.database, w.pause = database, lambda seconds: None
     return w
 
 
