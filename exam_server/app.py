@@ -32,8 +32,8 @@ def build_app(test_config: dict | None = None) -> Flask:
     app.extensions["exam_db"] = Database(database_url)
 
     web.install(app)
-    from .views import api, auth, client, exam_api, home
-    for blueprint in (auth.bp, home.bp, api.bp, exam_api.bp, client.bp):
+    from .views import api, auth, bank, client, exam_api, home
+    for blueprint in (auth.bp, home.bp, api.bp, exam_api.bp, client.bp, bank.bp):
         app.register_blueprint(blueprint)
     send_static = app.view_functions["static"]
     app.view_functions["static"] = public(lambda filename: send_static(filename=filename))
@@ -41,8 +41,10 @@ def build_app(test_config: dict | None = None) -> Flask:
 
     # One SocketIO per app (kept in app.extensions["socketio"]): a shared one would carry one app's message
     # queue into the next.
+    # Behind the cluster's connection balancer, long-polling requests would land on different servers.
+    transports = {"transports": ["websocket"]} if settings.websocket_only else {}
     socketio = SocketIO(app, async_mode=settings.async_mode, message_queue=settings.redis_url or None,
-                        max_http_buffer_size=64 * 1024)
+                        max_http_buffer_size=64 * 1024, **transports)
     from . import events
     events.register(socketio)
     return app

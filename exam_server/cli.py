@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
 
+    cluster = commands.add_parser("cluster", help="scale-out on one machine: several servers behind a balancer "
+                                  "(needs EXAM_REDIS_URL; PostgreSQL advised)")
+    cluster.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
+    cluster.add_argument("--host")
+    cluster.add_argument("--port", type=int, help="the balancer's port; the servers take the next ones")
+
     sim = commands.add_parser("sim", help="run a program on a simulated machine (no database)")
     sim.add_argument("machine", choices=("lathe", "mill"))
     sim.add_argument("program", help="program file (.nc)")
@@ -89,9 +95,9 @@ def _sim(args, leave_at_once: bool = False) -> int:
 
 
 def _leave(code: int) -> NoReturn:
-    """End the examctl process once the report is written, without freeing the run's objects one by one (a
-    tenth of a second on a long program): os._exit skips only that, atexit handlers (``sim`` registers none) and
-    the flush of the standard streams, done here."""
+    """End the examctl process once the report is written, without freeing the run's objects one by one (40 ms
+    of a 100,000-line program's 0.6 s): os._exit skips only that, atexit handlers (``sim`` registers none) and the
+    flush of the standard streams, done here."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -16,7 +16,8 @@ def _say(settings: Settings, key: str, **values) -> str:
 def run(args) -> int:
     settings = Settings()
     handler = {("db", "upgrade"): _db_upgrade, ("demo", "load"): _demo_load, ("user", "create"): _user_create,
-               ("audit", "verify"): _audit_verify, ("serve", None): _serve}[(args.command, getattr(args, "action", None))]
+               ("audit", "verify"): _audit_verify, ("serve", None): _serve,
+               ("cluster", None): _cluster}[(args.command, getattr(args, "action", None))]
     try:
         return handler(settings, args)
     except UserError as exc:
@@ -100,6 +101,18 @@ def _audit_verify(settings: Settings, args) -> int:
         return 0
     print(_say(settings, "cli.audit_broken", seq=report.first_broken_seq, reason=report.reason), file=sys.stderr)
     return 1
+
+
+def _cluster(settings: Settings, args) -> int:
+    from .cluster import run_cluster
+
+    if not settings.redis_url:
+        raise UserError("cli.cluster_needs_redis")
+    if args.workers < 1:
+        raise UserError("cli.cluster_workers")
+    host, port = args.host or settings.host, args.port or settings.port
+    print(_say(settings, "cli.serving", url=f"http://{host}:{port}"))
+    return run_cluster(settings, args.workers, host, port)
 
 
 def _serve(settings: Settings, args) -> int:

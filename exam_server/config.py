@@ -27,6 +27,7 @@ class Settings:
     async_mode: str = field(default_factory=lambda: _env("EXAM_ASYNC_MODE", "gevent"))
     host: str = field(default_factory=lambda: _env("EXAM_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("EXAM_PORT", "5000")))
+    websocket_only: bool = field(default_factory=lambda: _env("EXAM_WEBSOCKET_ONLY", "0") == "1")
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the instance folder."""
