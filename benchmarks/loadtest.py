@@ -5,7 +5,10 @@ first answer (the synchronized start), then each saves every ~5 s with exponenti
 phase, and finally all submit at once. Every acknowledged operation is reconciled against the database at
 the end. Latency is from the first send of an operation to its acknowledgement, retries included.
 
-    python -m benchmarks.loadtest [--candidates 1000] [--seconds 60]
+    python -m benchmarks.loadtest [--candidates 1000] [--seconds 60] [--kill-after S]
+
+With --kill-after the server is killed with SIGKILL S seconds into the steady phase and started again; the
+candidates reconnect and resend, and the reconciliation shows whether any acknowledged save was lost.
 
 SQLite in a temporary folder by default; EXAM_DATABASE_URL selects a PostgreSQL server (a scratch database
 is created on it and dropped). The last line is the summary.
@@ -121,8 +124,6 @@ class Candidate:
         self.abandoned = 0          # saves never acknowledged within GIVE_UP_S (a dropped socket that stayed down)
 
     async def check_in(self, http) -> None:
-        import aiohttp
-
         self.http = http
         token = (await (await http.get(f"{self.base}/api/csrf")).json())["csrf_token"]
         headers = {"X-CSRF-Token": token}
@@ -130,12 +131,17 @@ class Candidate:
             "ticket_number": self.ticket, "id_number": self.id_number, "pin": self.pin}, headers=headers)
         self.entry = (await response.json())["roster_entry_id"]
         self.csrf = (await (await http.get(f"{self.base}/api/csrf")).json())["csrf_token"]
-        cookies = "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)
+        self.cookies = "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)
         import socketio
 
-        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5)
-        await self.sio.connect(self.base, headers={"Cookie": cookies}, transports=["websocket"], wait_timeout=30)
-        self._aiohttp = aiohttp
+        # Reconnecting is ours to do (as the browser client does): python-socketio's own reconnection drops the
+        # Cookie header, so the server would refuse it.
+        self.sio = socketio.AsyncClient(reconnection=False)
+        await self.connect()
+
+    async def connect(self) -> None:
+        await self.sio.connect(self.base, headers={"Cookie": self.cookies}, transports=["websocket"],
+                               wait_timeout=30)
 
     async def start(self) -> None:
         response = await self.http.post(f"{self.base}/api/roster/{self.entry}/attempt",
@@ -160,6 +166,11 @@ class Candidate:
                     self.abandoned += 1
                     return
                 await asyncio.sleep(0.5)
+                if not self.sio.connected:
+                    try:
+                        await self.connect()
+                    except socketio_errors():
+                        pass
         into.append(time.perf_counter() - started)
         self.acked.add(op["op_id"])
 
@@ -225,7 +236,35 @@ def rss_mb(pid: int) -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-async def swarm(base: str, pin: str, people, seconds: float, pid: int) -> dict:
+class Server:
+    """`examctl serve` in a child process, which the test can kill -9 and start again on the same port."""
+
+    def __init__(self, port: int, env: dict):
+        self.port, self.env, self.process = port, env, None
+        self.log = open(os.environ["LOADTEST_SERVER_LOG"], "w") if "LOADTEST_SERVER_LOG" in os.environ else None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([str(EXAMCTL), "serve", "--port", str(self.port)], env=self.env,
+                                        stdout=self.log or subprocess.DEVNULL, stderr=self.log or subprocess.DEVNULL)
+        wait_until_up(self.port)
+
+    def kill_and_restart(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.start()
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(10)
+
+
+async def kill_later(server: Server, after_s: float) -> None:
+    await asyncio.sleep(after_s)
+    with phase("kill -9 and restart"):
+        await asyncio.to_thread(server.kill_and_restart)
+
+
+async def swarm(base: str, pin: str, people, seconds: float, server: Server, kill_after: float | None) -> dict:
     import aiohttp
 
     candidates = [Candidate(base, t, i, pin) for t, i in people]
@@ -244,8 +283,9 @@ async def swarm(base: str, pin: str, people, seconds: float, pid: int) -> dict:
             await asyncio.gather(*(c.save(burst) for c in candidates))  # ...and saves a first answer
         with phase("steady"):
             until = time.perf_counter() + seconds
-            await asyncio.gather(*(c.steady(until) for c in candidates))
-        memory, server_cpu = rss_mb(pid), cpu_s(pid)
+            killer = [kill_later(server, kill_after)] if kill_after is not None else []
+            await asyncio.gather(*(c.steady(until) for c in candidates), *killer)
+        memory, server_cpu = rss_mb(server.process.pid), cpu_s(server.process.pid)
         with phase("submit"):
             submits = await asyncio.gather(*(c.submit() for c in candidates))
         with phase("disconnect"):
@@ -264,6 +304,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--kill-after", type=float, metavar="S",
+                        help="kill -9 the server S seconds into the steady phase and start it again")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("EXAM_DATABASE_URL") or f"sqlite:///{tmp}/load.db"
@@ -272,15 +314,13 @@ def main(argv=None) -> int:
         port = free_port()
         env = {**os.environ, "EXAM_DATABASE_URL": url, "EXAM_INSTANCE_PATH": tmp, "EXAM_ASYNC_MODE": "gevent",
                "EXAM_PAPER_KEY": paper_key.hex(), "EXAM_SECRET_KEY": "load"}
-        log = open(os.environ["LOADTEST_SERVER_LOG"], "w") if "LOADTEST_SERVER_LOG" in os.environ else None
-        server = subprocess.Popen([str(EXAMCTL), "serve", "--port", str(port)], env=env,
-                                  stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
+        server = Server(port, env)
         try:
-            wait_until_up(port)
-            result = asyncio.run(swarm(f"http://127.0.0.1:{port}", pin, people, args.seconds, server.pid))
+            server.start()
+            result = asyncio.run(swarm(f"http://127.0.0.1:{port}", pin, people, args.seconds, server,
+                                       args.kill_after))
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(10)
+            server.stop()
         stored = acked_in_database(url, result["acked"])
     saves = len(result["steady"]) + len(result["burst"])
     submits = result["submits"]
