@@ -26,14 +26,14 @@ def build_app(test_config: dict | None = None) -> Flask:
     if database_url.startswith("sqlite"):
         settings.ensure_instance()
     app = Flask(__name__, instance_path=str(settings.instance_path), static_folder="static")
-    app.config.update(SECRET_KEY=settings.resolved_secret_key(), MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    app.config.update(SECRET_KEY=settings.resolved_secret_key(), MAX_CONTENT_LENGTH=16 * 1024 * 1024,
                       TESTING=bool(test_config and test_config.get("testing")))
     app.extensions["exam_settings"] = settings
     app.extensions["exam_db"] = Database(database_url)
 
     web.install(app)
-    from .views import api, auth, client, exam_api, home
-    for blueprint in (auth.bp, home.bp, api.bp, exam_api.bp, client.bp):
+    from .views import api, auth, bank, client, exam_api, home
+    for blueprint in (auth.bp, home.bp, api.bp, exam_api.bp, client.bp, bank.bp):
         app.register_blueprint(blueprint)
     send_static = app.view_functions["static"]
     app.view_functions["static"] = public(lambda filename: send_static(filename=filename))

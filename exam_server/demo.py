@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, papers
+from .demo_bank import load_bank
 from .models import (Exam, ExamPart, ExamSession, JobType, JobTypeLevel, Level, Occupation, Organisation,
                      OrganisationKind, Role, RosterEntry, User, RoleAssignment)
 from .security.passwords import hash_password
@@ -124,6 +125,7 @@ def load(db: Session, now, paper_key: bytes) -> DemoSummary:
     session = _theory_session(db, orgs["JS-NJ-01"], now)
     db.flush()
     papers.seal_for_session(db, session, papers.demo_paper(), paper_key, now)
+    load_bank(db, now)
     audit.record(db, "demo_loaded", actor_name="examctl", object_type="province", object_id="JS", now=now,
                  data={"organisations": len(orgs), "staff": len(STAFF), "candidates": count})
     return DemoSummary(len(orgs), len(STAFF), count)

@@ -1,5 +1,6 @@
-"""Message catalogues: zh-CN first, English available. One JSON file per locale, the same keys in each
-(a test checks), so the browser client can load the very same catalogue."""
+"""Message catalogues: zh-CN first, English available. One JSON file per locale (`zh_CN.json`, `en.json`) plus
+one per area and locale (`bank.zh_CN.json`, …), merged; the same keys in each locale (a test checks), so the
+browser client can load the very same catalogue."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,10 @@ _DIR = Path(__file__).parent
 
 @lru_cache(maxsize=None)
 def catalogue(locale: str) -> dict[str, str]:
-    return json.loads((_DIR / f"{locale}.json").read_text(encoding="utf-8"))
+    merged = json.loads((_DIR / f"{locale}.json").read_text(encoding="utf-8"))
+    for area in sorted(_DIR.glob(f"*.{locale}.json")):
+        merged.update(json.loads(area.read_text(encoding="utf-8")))
+    return merged
 
 
 def translate(locale: str, key: str, **values) -> str:

@@ -1,6 +1,8 @@
 """The data model: one module per area, every table defined here and nowhere else."""
 from .accounts import STAFF_ROLES, LoginThrottle, Role, RoleAssignment, User, UserSession
 from .audit import AuditEvent, AuditHead
+from .bank import (AssembledPaper, Assembly, BankBlueprint, BankItem, BankItemVersion, BankPaperSpec, ItemAnalysis,
+                   ItemStatistic, ItemStatus)
 from .base import Base, utcnow
 from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, IntegrityEvent, IntegrityKind, Pause,
                     Response, RosterEntry, SaveOperation, SealedPaper, SubmitKind, TimeAdjustment)
@@ -12,4 +14,6 @@ __all__ = [
     "LEVEL_NAMES_ZH", "User", "Role", "STAFF_ROLES", "RoleAssignment", "UserSession", "LoginThrottle",
     "AuditEvent", "AuditHead", "Exam", "ExamPart", "ExamSession", "RosterEntry", "Attempt", "SubmitKind", "Pause",
     "AdjustmentKind", "TimeAdjustment", "Response", "SaveOperation", "IntegrityKind", "IntegrityEvent", "SealedPaper",
+    "ItemStatus", "BankItem", "BankItemVersion", "BankBlueprint", "BankPaperSpec", "Assembly", "AssembledPaper",
+    "ItemAnalysis", "ItemStatistic",
 ]

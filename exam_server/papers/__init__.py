@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit, sealing
 from ..errors import UserError
+from .assembled import paper_of
 from ..models import ExamSession, SealedPaper
 
 DEMO_PAPER = Path(__file__).with_name("demo_cnc_turning_4.json")
@@ -55,7 +56,11 @@ def release_key(db: Session, session: ExamSession, paper_key: bytes, actor, now:
 
 
 def paper_for(db: Session, attempt) -> dict:
-    """The full paper (with keys) of an attempt; only after its session's key was released."""
+    """The full paper (with keys) of an attempt — the candidate's own assembled paper when the session has them,
+    else the session's — only after its session's key was released."""
+    own = paper_of(db, attempt)
+    if own is not None:
+        return own
     session = attempt.roster_entry.exam_session
     sealed = db.execute(select(SealedPaper).where(SealedPaper.exam_session_id == session.id)).scalar_one_or_none()
     if sealed is None or session.paper_data_key is None:

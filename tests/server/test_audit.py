@@ -30,8 +30,8 @@ def test_chain_verifies_after_appends(database):
     with database.session(write=False) as db:
         report = audit.verify(db)
         rows = db.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
-    assert report.ok and report.checked == 7                    # the demo load wrote two: paper sealed, loaded
-    assert [r.seq for r in rows] == list(range(1, 8))
+    assert report.ok and report.checked == 8            # the demo load wrote three: paper sealed, bank, loaded
+    assert [r.seq for r in rows] == list(range(1, 9))
     assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:]))
 
 
@@ -71,7 +71,7 @@ def test_examctl_audit_verify_exit_status(database, monkeypatch, capsys):
     monkeypatch.setenv("EXAM_DATABASE_URL", database.url)
     _add_events(database, 3)
     assert main(["audit", "verify"]) == 0
-    assert "已校验 5 条记录" in capsys.readouterr().out         # 2 from the demo load + 3
+    assert "已校验 6 条记录" in capsys.readouterr().out         # 3 from the demo load + 3
     with database.transaction() as db:
         _drop_append_only_guard(db, database.is_sqlite)
         db.execute(text("UPDATE audit_events SET actor_name = 'mallory' WHERE seq = 2"))
