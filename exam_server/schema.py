@@ -16,5 +16,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Every branch to its newest revision: areas developed side by side may each add a migration on the same
+    parent (they are joined into one line when they land, but a database must never wait for that)."""
     command.upgrade(alembic_config(url), revision)
