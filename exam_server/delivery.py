@@ -21,7 +21,7 @@ from . import audit, papers, timing
 from .accounts import LoginRefused
 from .audit import canonical_json
 from .errors import UserError
-from .models import (AdjustmentKind, Attempt, ExamSession, IntegrityEvent, IntegrityKind, Pause, Response,
+from .models import (AdjustmentKind, Attempt, ExamPart, ExamSession, IntegrityEvent, IntegrityKind, Pause, Response,
                      RosterEntry, SaveOperation, SubmitKind, TimeAdjustment, User)
 from .security import passwords, sessions, throttle
 
@@ -351,6 +351,11 @@ def signals_of(db: Session, attempt: Attempt) -> dict[str, int]:
 # ---- submission ---------------------------------------------------------------------------------------
 
 def _receipt(db: Session, attempt: Attempt) -> tuple[int, str]:
+    """(count, SHA-256) of what the candidate hands in: the answers, or a practical attempt's whole trace."""
+    if attempt.roster_entry.exam_session.part is ExamPart.practical:
+        from .practical import trace_digest   # practical builds on delivery
+
+        return trace_digest(db, attempt)
     answers = {item: r["value"] for item, r in responses_of(db, attempt).items()}
     digest = hashlib.sha256(canonical_json({"attempt": attempt.id, "responses": answers}).encode()).hexdigest()
     return sum(v is not None for v in answers.values()), digest

@@ -8,6 +8,8 @@ from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, Integr
                     Response, RosterEntry, SaveOperation, SealedPaper, SubmitKind, TimeAdjustment)
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
+from .practical import (PracticalAssignment, PracticalPart, PracticalPartTask, PracticalTask, TaskStatus,
+                        TraceEvent)
 
 __all__ = [
     "Base", "utcnow", "Organisation", "OrganisationKind", "Occupation", "JobType", "JobTypeLevel", "Level",
@@ -16,4 +18,5 @@ __all__ = [
     "AdjustmentKind", "TimeAdjustment", "Response", "SaveOperation", "IntegrityKind", "IntegrityEvent", "SealedPaper",
     "ItemStatus", "BankItem", "BankItemVersion", "BankBlueprint", "BankPaperSpec", "Assembly", "AssembledPaper",
     "ItemAnalysis", "ItemStatistic",
+    "TaskStatus", "PracticalTask", "PracticalPart", "PracticalPartTask", "PracticalAssignment", "TraceEvent",
 ]

@@ -6,17 +6,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Blueprint, abort, g, render_template, send_from_directory
+from flask import Blueprint, abort, g, redirect, render_template, send_from_directory, url_for
 
 from .. import i18n
-from ..models import Role, RosterEntry
+from ..models import ExamPart, Role, RosterEntry
 from ..security.access import public, requires
 from ..web import get_db
 
 CLIENT = Path(__file__).resolve().parents[2] / "candidate_client"
 SOCKET_IO_DIST = CLIENT / "node_modules" / "socket.io-client" / "dist"
 ASSET = re.compile(r"^[a-z_]+\.(js|css)$")
-CLIENT_MESSAGES = ("exam.", "nav.", "error.", "delivery.", "check_in.", "login.")
+CLIENT_MESSAGES = ("exam.", "nav.", "error.", "delivery.", "check_in.", "login.", "seb.")
 
 bp = Blueprint("client", __name__)
 
@@ -53,4 +53,6 @@ def exam(entry_id: int):
     entry = get_db().get(RosterEntry, entry_id)
     if entry is None or entry.candidate_id != g.user.id:
         abort(404)
+    if entry.exam_session.part is ExamPart.practical:
+        return redirect(url_for("practical_api.practical_entry", entry_id=entry.id))
     return render_template("client/exam.html", entry=entry, messages=client_messages())
