@@ -8,7 +8,8 @@
     const body = Object.fromEntries(new FormData(form).entries());
     const response = await fetch("/api/check-in", {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, ...window.sebHeaders() },
+      body: JSON.stringify(body),
     });
     const data = await response.json();
     if (response.ok) {

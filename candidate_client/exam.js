@@ -21,7 +21,7 @@
   async function api(method, path, body) {
     const response = await fetch(path, {
       method, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF, ...window.sebHeaders() },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));
@@ -300,7 +300,7 @@
 
   // ---- connection and start ----------------------------------------------------------------------------
   function connect() {
-    socket = io({ transports: ["websocket", "polling"] });
+    socket = io({ transports: ["websocket", "polling"], auth: { seb: window.sebProof() } });
     socket.on("connect", () => { setOnline(true); resync(); flush(); });
     socket.on("disconnect", () => flush());
   }

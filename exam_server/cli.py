@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit log").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="walk the hash chain and name the first broken link")
 
+    exam = commands.add_parser("exam", help="exams").add_subparsers(dest="action", required=True)
+    seb = exam.add_parser("seb", help="require Safe Exam Browser for an exam (or stop requiring it)")
+    seb.add_argument("code", help="exam code, e.g. 2026-CNC-T-4-12")
+    choice = seb.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--config-key", help="the SEB Config Key of the exam's .seb settings (64 hex digits)")
+    choice.add_argument("--off", action="store_true", help="no longer require SEB")
+
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)

@@ -17,7 +17,8 @@ def run(args) -> int:
     settings = Settings()
     handler = {("db", "upgrade"): _db_upgrade, ("demo", "load"): _demo_load, ("user", "create"): _user_create,
                ("audit", "verify"): _audit_verify, ("serve", None): _serve,
-               ("cluster", None): _cluster}[(args.command, getattr(args, "action", None))]
+               ("cluster", None): _cluster,
+               ("exam", "seb"): _exam_seb}[(args.command, getattr(args, "action", None))]
     try:
         return handler(settings, args)
     except UserError as exc:
@@ -88,6 +89,26 @@ def _user_create(settings: Settings, args) -> int:
     print(_say(settings, "cli.user_created", username=user.username, role=role.value, org=args.org))
     if not args.password_stdin:
         print(_say(settings, "cli.generated_password", password=password))
+    return 0
+
+
+def _exam_seb(settings: Settings, args) -> int:
+    from sqlalchemy import select
+
+    from . import audit, seb
+    from .models import Exam, utcnow
+
+    key = None if args.off else args.config_key.strip().lower()
+    if key is not None and not seb.valid_config_key(key):
+        raise UserError("cli.seb_bad_key")
+    with _database(settings).transaction() as db:
+        exam = db.execute(select(Exam).where(Exam.code == args.code)).scalar_one_or_none()
+        if exam is None:
+            raise UserError("cli.no_exam", code=args.code)
+        exam.seb_config_key = key
+        audit.record(db, "exam_seb_set" if key else "exam_seb_cleared", actor_name="examctl", object_type="exam",
+                     object_id=exam.id, now=utcnow())
+    print(_say(settings, "cli.seb_set" if key else "cli.seb_cleared", code=args.code))
     return 0
 
 

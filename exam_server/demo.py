@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, papers
+from . import audit, papers, photos
 from .demo_bank import load_bank
+from .demo_practical import load_practical
 from .models import (Exam, ExamPart, ExamSession, JobType, JobTypeLevel, Level, Occupation, Organisation,
                      OrganisationKind, Role, RosterEntry, User, RoleAssignment)
 from .security.passwords import hash_password
@@ -122,10 +123,12 @@ def load(db: Session, now, paper_key: bytes) -> DemoSummary:
             name = _unique_name(rng, used_names)
             user = _person(db, f"ks{count:03d}", name, Role.candidate, orgs[code], password_hash, now)
             user.id_number = make_id_number(rng, region, female=rng.random() < 0.2)
+            user.photo, user.photo_type = photos.placeholder_png(count), "image/png"
     session = _theory_session(db, orgs["JS-NJ-01"], now)
     db.flush()
     papers.seal_for_session(db, session, papers.demo_paper(), paper_key, now)
     load_bank(db, now)
+    load_practical(db, now, paper_key)
     audit.record(db, "demo_loaded", actor_name="examctl", object_type="province", object_id="JS", now=now,
                  data={"organisations": len(orgs), "staff": len(STAFF), "candidates": count})
     return DemoSummary(len(orgs), len(STAFF), count)

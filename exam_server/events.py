@@ -11,10 +11,11 @@ from typing import Optional
 
 from flask import current_app, request
 from flask_socketio import join_room
+from sqlalchemy import select
 
-from . import delivery, i18n, save_writer
+from . import delivery, i18n, save_writer, seb
 from .errors import UserError
-from .models import Attempt, User, utcnow
+from .models import Attempt, Exam, ExamSession, RosterEntry, User, utcnow
 from .security import sessions
 
 
@@ -32,8 +33,21 @@ def on_connect(auth=None):
     user_id = session_user_id()
     if user_id is None:
         return False  # refuse the connection: deny by default
+    if not _seb_proven(user_id, auth):
+        return False
     join_room(f"user:{user_id}")
     return True
+
+
+def _seb_proven(user_id: int, auth) -> bool:
+    """Every open sitting of the candidate whose exam requires Safe Exam Browser must see its proof."""
+    proof = auth.get("seb") if isinstance(auth, dict) else None
+    with current_app.extensions["exam_db"].session(write=False) as db:
+        keys = db.execute(select(Exam.seb_config_key).join(ExamSession).join(RosterEntry)
+                          .where(RosterEntry.candidate_id == user_id, ExamSession.ended_at.is_(None),
+                                 Exam.seb_config_key.is_not(None))).scalars().all()
+    return all(seb.proven(key, request.url, request.host_url, request.headers, proof if isinstance(proof, dict)
+                          else None) for key in keys)
 
 
 def _error(key: str, locale: Optional[str]) -> dict:

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -35,6 +35,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     locale: Mapped[Optional[str]] = mapped_column(String(8))
+    photo: Mapped[Optional[bytes]] = mapped_column(LargeBinary, deferred=True)   # registration photo, candidates
+    photo_type: Mapped[Optional[str]] = mapped_column(String(32))               # its media type
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deactivated_at: Mapped[Optional[datetime]]
 

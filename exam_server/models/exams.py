@@ -29,6 +29,7 @@ class Exam(Base):
     name: Mapped[str] = mapped_column(String(200))
     job_type_id: Mapped[int] = mapped_column(ForeignKey("job_types.id"))
     level: Mapped[int]
+    seb_config_key: Mapped[Optional[str]] = mapped_column(String(64))   # Safe Exam Browser required when set
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     job_type: Mapped[JobType] = relationship()

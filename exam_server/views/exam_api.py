@@ -2,9 +2,9 @@
 and time actions; the supervisor's read-only view. Socket.IO carries the same saves (events.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
-from .. import delivery, openapi, papers
+from .. import delivery, openapi, papers, seb
 from ..accounts import LoginRefused
 from ..errors import UserError
 from ..models import AdjustmentKind, Attempt, ExamSession, Role, RosterEntry, TimeAdjustment
@@ -12,6 +12,7 @@ from ..security import sessions
 from ..security.access import public, requires
 from ..web import client_ip, get_db, json_body, t
 from .auth import session_cookie_args
+from ..photos import PHOTO_TYPES
 from .scopes import adjustment_organisation, attempt_organisation, roster_entry_organisation, session_organisation
 
 bp = Blueprint("exam_api", __name__, url_prefix="/api")
@@ -45,6 +46,7 @@ def own_attempt(attempt_id: int) -> Attempt:
     attempt = get_db().get(Attempt, attempt_id)
     if attempt is None or attempt.roster_entry.candidate_id != g.user.id:
         abort(404)
+    seb.require(attempt.roster_entry.exam_session.exam.seb_config_key, request)
     return attempt
 
 
@@ -63,6 +65,7 @@ def check_in():
     except LoginRefused as refused:
         db.commit()
         return jsonify(error={"code": refused.key, "message": t(refused.key, **refused.values)}), refused.status
+    seb.require(entry.exam_session.exam.seb_config_key, request)   # refused: rolled back, no session opened
     db.commit()
     response = jsonify(roster_entry_id=entry.id, seat=entry.seat, name=entry.candidate.display_name,
                        exam=entry.exam_session.exam.name, room=entry.exam_session.room)
@@ -81,6 +84,7 @@ def start_attempt(entry_id: int):
     entry = db.get(RosterEntry, entry_id)
     if entry is None or entry.candidate_id != g.user.id:
         abort(404)
+    seb.require(entry.exam_session.exam.seb_config_key, request)
     attempt = delivery.start_attempt(db, entry, g.now)
     held = delivery.claim_browser(db, attempt, client_id, g.now)
     db.commit()  # a takeover request is kept even though this browser is refused for now
@@ -147,6 +151,32 @@ def submit(attempt_id: int):
     receipt = delivery.submit(db, attempt, g.user, g.now)
     db.commit()
     return jsonify(receipt)
+
+
+@bp.get("/me/photo")
+@requires(Role.candidate)
+@openapi.documented("The signed-in candidate's registration photo (shown on the identity card before the exam)",
+                    tags=("candidate",), responses={200: {"type": "string", "format": "binary"}})
+def my_photo():
+    return photo_response(g.user)
+
+
+@bp.get("/roster/<int:entry_id>/photo")
+@requires(*OBSERVERS, scope=roster_entry_organisation)
+@openapi.documented("A roster entry's registration photo, for the examiner's identity check", tags=("examiner",),
+                    responses={200: {"type": "string", "format": "binary"}})
+def roster_photo(entry_id: int):
+    return photo_response(get_db().get(RosterEntry, entry_id).candidate)
+
+
+def photo_response(user):
+    """The photo bytes, never sniffed or run: an image type from our own list, a sandboxing policy."""
+    if user.photo is None or user.photo_type not in PHOTO_TYPES:
+        abort(404)
+    response = Response(user.photo, mimetype=user.photo_type)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 # ---- examiner and observers --------------------------------------------------------------------------------
