@@ -11,15 +11,23 @@ offset with the next move command, not in the T block itself.
 
 Motions are in machine coordinates of the turret reference point (x radius); moves.py turns the program-frame
 segments of a block into them (time, spindle speed, travel limits, dog-leg rapids).
+
+Fast path (FAST_PATH), for the bulk of long programs: a plain G00/G01 block (a spaced line read from its text by
+``execute_plain``, or a Block of plain numbers) in a state without compensation or inch skips the block plan. It
+moves with a kit (moves.PlainMoves) made once per state and program frame, keeps the new position in
+``_moved_to`` until the state is asked for, and keeps the kits of G00 and G01 of one feed paired, so that a
+program going back and forth between them makes no state per block. Block for block, the result is the general
+path's (tests compare both).
 """
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import replace
 from typing import Optional
 
 from ..core.alarms import Alarm
-from ..core.lexer import Block, Num
+from ..core.lexer import MAX_DIGITS, Block, Num
 from ..core.macro import Variables
 from ..core.motion import Motion
 from ..core.runner import ProgramRunner, Stall  # noqa: F401  (Stall is re-exported for run.py)
@@ -30,11 +38,10 @@ from .modal import LatheState, Modal, evolve, power_on_state, tool_offset
 from .moves import (
     EPS,
     MotionContext,
+    PlainMoves,
     arc_centre,
-    motion_template,
     segment_motions,
     spindle_rpm,
-    straight_motions,
 )
 from .path import Segment
 
@@ -55,13 +62,28 @@ class LatheInterpreter(ProgramRunner):
     def __init__(self, source: str, setup: LatheSetup, variables: Optional[Variables] = None):
         super().__init__(source, setup.block_delete, variables)
         self.setup = setup
-        self.state: LatheState = power_on_state(setup)
+        self._state: LatheState = power_on_state(setup)
+        self._moved_to: Optional[tuple] = None          # the fast path's position, not yet in _state
         self._resume_at: Optional[int] = None
-        self._offset_key: Optional[tuple] = None     # _plain_move's cache of the offset vector
-        self._offset_value = (0.0, 0.0)
-        self._template_modal: Optional[Modal] = None  # _plain_move's motion template and the state it is for
-        self._template_program = 0
-        self._template: dict = {}
+        self._plain_moves: Optional[PlainMoves] = None   # the fast path's kit (see _plain_words_move)
+
+    @property
+    def state(self) -> LatheState:
+        """The control's state after the last block executed. The fast path only records where plain moves took
+        the turret; that position joins the state when the state is asked for (and the fast path's kit, which
+        does not depend on the position, stays with it: reading the state after each block costs little)."""
+        if self._moved_to is not None:
+            before = self._state
+            self._state = evolve(before, position=self._moved_to)
+            self._moved_to = None
+            if self._plain_moves is not None and self._plain_moves.state is before:
+                self._plain_moves.state = self._state
+        return self._state
+
+    @state.setter
+    def state(self, state: LatheState) -> None:
+        self._state = state
+        self._moved_to = None
 
     # -------------------------------------------------------------------------------------------- NC blocks
     def execute_nc(self, block: Block) -> list:
@@ -84,75 +106,103 @@ class LatheInterpreter(ProgramRunner):
             self.after_block(w, plan.end_program)
         return motions
 
+    def execute_plain(self, text: str, line: int) -> Optional[list]:
+        """A spaced line (see ProgramRunner.execute_plain): :meth:`_plain_move` read straight from its text, in one
+        regular expression for the commonest order of its words."""
+        if not FAST_PATH:
+            return None
+        dpi = self.setup.decimal_point_input
+        match = _ORDERED_PLAIN_WORDS.fullmatch(text)
+        if match is None:
+            words = _spaced_plain_words(text, dpi)
+            return None if words is None else self._plain_words_move(words, line)
+        g, x, u, z, w, f = match.groups()
+        return self._plain_words_move((
+            None if g is None else ("G00" if g == "0" else "G01"),
+            None if x is None else (float(x) if dpi or "." in x else float(x) * 0.001),
+            None if z is None else (float(z) if dpi or "." in z else float(z) * 0.001),
+            None if u is None else (float(u) if dpi or "." in u else float(u) * 0.001),
+            None if w is None else (float(w) if dpi or "." in w else float(w) * 0.001),
+            None if f is None else float(f), f is not None and "." in f), line)
+
     def _plain_move(self, block: Block) -> Optional[list]:
         """The hot path of long programs: a block of plain numbers with only G00/G01, X Z U W and F, in G00/G01
         mode, metric, no compensation. Same result as the general path (tested); None when it does not apply."""
+        pairs = []
+        for letter, value, _ in block.words:
+            if type(value) is not Num:
+                return None
+            pairs.append((letter, value))
+        words = _plain_words(pairs, self.setup.decimal_point_input)
+        return None if words is None else self._plain_words_move(words, block.line)
+
+    def _plain_words_move(self, words: tuple, line: int) -> Optional[list]:
+        """:meth:`_plain_move` of the block whose :func:`_plain_words` are ``words``. The state changes only when
+        the block has made all its motions (a bad block changes nothing); the position only in ``_moved_to``."""
+        moves = self._plain_moves
+        if moves is None or moves.state is not self._state or moves.frame is not self.cursor.stack[-1]:
+            moves = self._new_plain_moves(line)
+            if moves is None:
+                return None
+        g, x, z, u, w, f, f_point = words
+        modal = moves.modal
+        motion = g or modal.motion
+        if motion not in ("G00", "G01") or (x is not None and u is not None) or (z is not None and w is not None):
+            return None
+        feed = modal.feed
+        if f is not None:
+            if f < 0:
+                return None
+            feed = f if (f_point or moves.dpi or not modal.feed_per_rev) else f * 0.0001
+        moving = x is not None or z is not None or u is not None or w is not None
+        if moving and motion == "G01" and feed <= 0.0:
+            return None              # PS0011 through the general path
+        position = self._moved_to if self._moved_to is not None else self._state.position
+        switched = motion != modal.motion or feed != modal.feed
+        if switched:
+            moves = self._switched_plain_moves(moves, motion, feed, line)
+        motions = moves.motions(motion == "G00", position, x, z, u, w, line) if moving else []
+        if switched:
+            self._keep_plain_moves(moves)
+            self._state, self._moved_to = moves.state, position   # the kit's state has an old position
+        if motions:
+            self._moved_to = motions[-1].end
+        self.cursor.stack[-1].index += 1
+        return motions
+
+    def _new_plain_moves(self, line: int) -> Optional[PlainMoves]:
+        """The fast path's kit for the current state and program; None when the state rules the fast path out
+        (tool-nose compensation, inch)."""
         state = self.state
         modal = state.modal
         if state.compensator is not None or state.programmed is not None or modal.comp != "G40" or modal.inch:
             return None
-        motion = modal.motion
-        x = z = u = w = f = None
-        for letter, value, _ in block.words:
-            if type(value) is not Num:
-                return None
-            if letter == "G":
-                if value.has_point or value.value not in (0.0, 1.0):
-                    return None
-                motion = "G00" if value.value == 0.0 else "G01"
-            elif letter == "X" and x is None:
-                x = value
-            elif letter == "Z" and z is None:
-                z = value
-            elif letter == "U" and u is None:
-                u = value
-            elif letter == "W" and w is None:
-                w = value
-            elif letter == "F" and f is None:
-                f = value
-            else:
-                return None
-        if motion not in ("G00", "G01") or (x is not None and u is not None) or (z is not None and w is not None):
-            return None
-        setup = self.setup
-        dpi = setup.decimal_point_input
-        feed = modal.feed
-        if f is not None:
-            if f.value < 0:
-                return None
-            feed = f.value if (f.has_point or dpi or not modal.feed_per_rev) else f.value * 0.0001
-        if motion != modal.motion or feed != modal.feed:
-            modal = evolve(modal, motion=motion, feed=feed)
-        key = (modal.work, modal.offset, state.shift)
-        if key != self._offset_key:
-            self._offset_key, self._offset_value = key, state.offset_vector(setup)
-        ox, oz = self._offset_value
-        start = (state.position[0] - ox, state.position[1] - oz)
-        motions = []
-        if x is not None or z is not None or u is not None or w is not None:
-            if motion == "G01" and feed <= 0.0:
-                return None          # PS0011 through the general path
-            end_x = _mm(x, dpi) / 2.0 if x is not None else (start[0] + _mm(u, dpi) / 2.0 if u is not None
-                                                             else start[0])
-            end_z = _mm(z, dpi) if z is not None else (start[1] + _mm(w, dpi) if w is not None else start[1])
-            context, template = self._motion_context(modal, block.line)
-            motions = straight_motions(motion == "G00", start, (end_x, end_z), block.line, None, context, template)
-        position = motions[-1].end if motions else state.position
-        if modal is not state.modal or position is not state.position:
-            # programmed, compensator and contexts stay None, None and () (checked above)
-            self.state = evolve(state, modal=modal, position=position,
-                                cycle=state.cycle if modal is state.modal else None)
-        self.cursor.advance()
-        return motions
+        frame = self.cursor.stack[-1]
+        context = MotionContext(self.setup, modal, state.offset_vector(self.setup), line, frame.program.number)
+        moves = PlainMoves(state, context, frame)
+        self._keep_plain_moves(moves)
+        return moves
 
-    def _motion_context(self, modal: Modal, line: int) -> tuple:
-        """_plain_move's MotionContext and its motion template (kept while the modal state and program stay)."""
-        program = self.cursor.frame.program.number
-        context = MotionContext(self.setup, modal, self._offset_value, line, program)
-        if modal is not self._template_modal or program != self._template_program:
-            self._template_modal, self._template_program = modal, program
-            self._template = motion_template(context)
-        return context, self._template
+    def _switched_plain_moves(self, moves: PlainMoves, motion: str, feed: float, line: int) -> PlainMoves:
+        """The kit for the state that a plain block's new G00/G01 or F makes of the kit's (not committed yet).
+        For a change of the motion code alone, the kit of the other code is made once and both are kept, so
+        that a program going from G00 to G01 and back builds no state for each block."""
+        other = moves.other
+        if other is not None and feed == moves.modal.feed and other.modal.motion == motion:
+            return other
+        # a new group-01 code or F also forgets the single cycle (G90/G92/G94) held for later blocks
+        state = evolve(moves.state, modal=evolve(moves.modal, motion=motion, feed=feed), cycle=None)
+        new = PlainMoves(state, moves.ctx._replace(modal=state.modal, line=line), moves.frame)
+        if feed == moves.modal.feed and moves.state.cycle is None:   # then moves.state is new's after G0x back
+            moves.other, new.other = new, moves
+        return new
+
+    def _keep_plain_moves(self, moves: PlainMoves) -> None:
+        """Make ``moves`` the fast path's kit; a pair of kits left behind is unlinked (no reference cycles)."""
+        old = self._plain_moves
+        if old is not None and old is not moves and old.other is not None and old.other is not moves:
+            old.other.other = old.other = None
+        self._plain_moves = moves
 
     def finish_at_end(self) -> list:
         """End of the main program without M02/M30: flush a move held back by compensation."""
@@ -180,9 +230,54 @@ class LatheInterpreter(ProgramRunner):
         return evaluate_block(block, self.variables)
 
 
-def _mm(value: Num, decimal_point_input: bool) -> float:
+def _mm(number: float, has_point: bool, decimal_point_input: bool) -> float:
     """A metric distance word in mm: without a decimal point in 0.001 mm (unless DPI is set)."""
-    return value.value if value.has_point or decimal_point_input else value.value * 0.001
+    return number if has_point or decimal_point_input else number * 0.001
+
+
+# A spaced line of plain words in the order G X|U Z|W F, each at most once, with at most 8 characters after its
+# letter (a spaced line's words are plain numbers, so these are; more might be too many digits). G0 and G1 only
+# as G0/G00/G1/G01: G001 and the like go through _spaced_plain_words.
+_ORDERED_PLAIN_WORDS = re.compile(r"(?:G0?([01])(?: |$))?(?:X(\S{1,8})(?: |$)|U(\S{1,8})(?: |$))?"
+                                  r"(?:Z(\S{1,8})(?: |$)|W(\S{1,8})(?: |$))?(?:F(\S{1,8}))?")
+
+
+def _spaced_plain_words(text: str, decimal_point_input: bool) -> Optional[tuple]:
+    """:func:`_plain_words` of a spaced line (lexer._SPACED_WORDS: words one space apart, plain numbers), read
+    as lexer._spaced_block reads it; None when it has other words or perhaps too many digits."""
+    pairs = []
+    for word in text.split(" "):
+        if len(word) > MAX_DIGITS + 1:
+            return None                  # the Block has the alarm, if any
+        number = word[1:]
+        pairs.append((word[0], (float(number), "." in number)))
+    return _plain_words(pairs, decimal_point_input)
+
+
+def _plain_words(pairs: list, decimal_point_input: bool) -> Optional[tuple]:
+    """(G00/G01 or None, X, Z, U, W in mm (X and U diameters), F, whether F has a decimal point) of a block's
+    (letter, (number, has_point)) words, None for an absent word; None when the block has anything else (another
+    G code, another address, an address twice)."""
+    g = x = z = u = w = f = None
+    f_point = False
+    for letter, (number, point) in pairs:
+        if letter == "G":
+            if point or number not in (0.0, 1.0):
+                return None
+            g = "G00" if number == 0.0 else "G01"
+        elif letter == "X" and x is None:
+            x = _mm(number, point, decimal_point_input)
+        elif letter == "Z" and z is None:
+            z = _mm(number, point, decimal_point_input)
+        elif letter == "U" and u is None:
+            u = _mm(number, point, decimal_point_input)
+        elif letter == "W" and w is None:
+            w = _mm(number, point, decimal_point_input)
+        elif letter == "F" and f is None:
+            f, f_point = number, point
+        else:
+            return None
+    return g, x, z, u, w, f, f_point
 
 
 def evaluate_block(block: Block, variables: Variables) -> BlockWords:

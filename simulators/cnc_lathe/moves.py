@@ -224,6 +224,63 @@ def straight_motions(rapid: bool, start: tuple, end: tuple, line: int, feed: Opt
     return [new_motion(template, "feed", line, machine_start, machine_end, rpm, seconds, per_min)]
 
 
+class PlainMoves:
+    """:func:`straight_motions` for the plain G00/G01 blocks run in one state and program frame (the interpreter's
+    fast path), with what those blocks share worked out once: the same motions, alarms and stalls."""
+
+    __slots__ = ("state", "frame", "ctx", "modal", "offset", "dpi", "template", "rpm", "limits", "feeds",
+                 "divisor", "feed_template", "other")
+
+    def __init__(self, state, ctx: MotionContext, frame):
+        self.state = state              # the LatheState this kit is for (the interpreter checks it block by block)
+        self.frame = frame              # and the program frame
+        self.ctx = ctx
+        modal = self.modal = ctx.modal
+        self.offset = ctx.offset
+        self.dpi = ctx.setup.decimal_point_input
+        self.template = motion_template(ctx)
+        lim = ctx.setup.soft_limits
+        self.limits = (lim.x_min - 1e-9, lim.x_max + 1e-9, lim.z_min - 1e-9, lim.z_max + 1e-9)
+        self.other = None               # the interpreter's kit for the other motion code, G00 or G01
+        rpm = self.rpm = None if modal.css else spindle_rpm(modal, 0.0, ctx.setup)   # G96: rpm varies with x
+        # feeds made here: not in G96, nor those that raise PS0011 or stall (straight_motions raises them)
+        self.feeds = rpm is not None and modal.feed > 0 and not (modal.feed_per_rev and rpm <= 0)
+        if self.feeds:                  # a feed's time is 60 × length / divisor (see _path_seconds)
+            self.divisor = modal.feed * rpm if modal.feed_per_rev else modal.feed
+            per_min = modal.feed * rpm if modal.feed_per_rev else modal.feed
+            self.feed_template = dict(self.template, kind="feed", feed_mm_min=per_min, spindle_rpm=rpm)
+
+    def motions(self, rapid: bool, position: tuple, x, z, u, w, line: int) -> list:
+        """The motions of a straight move from machine ``position`` to X (a diameter) or U, and Z or W, in mm (None
+        when absent): ``straight_motions(rapid, start, end, line, None, ctx of line, template)`` in the program
+        frame."""
+        ox, oz = self.offset
+        sx, sz = position[0] - ox, position[1] - oz
+        ex = x / 2.0 if x is not None else (sx + u / 2.0 if u is not None else sx)
+        ez = z if z is not None else (sz + w if w is not None else sz)
+        if not rapid and not self.feeds or self.rpm is None:
+            ctx = self.ctx._replace(line=line)
+            return straight_motions(rapid, (sx, sz), (ex, ez), line, None, ctx, self.template)
+        end = (ex + ox, ez + oz)
+        x_min, x_max, z_min, z_max = self.limits
+        if not (x_min <= end[0] <= x_max and z_min <= end[1] <= z_max):
+            check_travel((end,), self.ctx._replace(line=line))
+        if rapid:
+            return rapid_motions((sx + ox, sz + oz), end, line, self.rpm, self.ctx.setup, self.template)
+        length = _hypot(ex - sx, ez - sz)
+        values = self.feed_template.copy()      # new_motion(template, "feed", …) with what the kit's feeds share
+        values["line"] = line
+        values["start"] = (sx + ox, sz + oz)
+        values["end"] = end
+        values["seconds"] = 0.0 if length < EPS else 60.0 * length / self.divisor
+        motion = object.__new__(Motion)
+        object.__setattr__(motion, "__dict__", values)
+        return [motion]
+
+
+_hypot = math.hypot
+
+
 def rapid_motions(start, end, line: int, rpm: float, setup: LatheSetup, template: dict) -> list:
     """G00: each axis at its own rapid rate (non-linear positioning), or one straight move (linear)."""
     dx, dz = end[0] - start[0], end[1] - start[1]

@@ -10,10 +10,14 @@ What the tokenizer knows:
 A word keeps its value as an expression (:class:`Num` for a literal, which remembers whether it had a decimal
 point, since the decimal point rule depends on it). A block whose text cannot be read is kept with its
 :class:`~simulators.core.alarms.Alarm`, raised only when execution reaches it, as on the control.
+
+Program memory reads lazily (:func:`read_programs`, :class:`Blocks`): a line of plain words one space apart, the
+bulk of long programs, stays text until its Block is asked for, and an interpreter may execute it from the text.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional, Tuple, Union
 
@@ -132,7 +136,7 @@ class Block(NamedTuple):
 class ProgramText:
     number: int
     line: int
-    blocks: list = field(default_factory=list)
+    blocks: list = field(default_factory=list)     # a list of Block, or Blocks from read_programs
 
 
 # ---------------------------------------------------------------------------------------------- tokens
@@ -419,7 +423,8 @@ class _Parser:
             raise self.error(f"unexpected '{self.peek().text}'")
 
 
-_PLAIN_BLOCK = re.compile(r"\s*(/)?\s*(?:[Nn](\d{1,8})(?![\d.]))?((?:\s*[A-MO-Za-mo-z]\s*[+-]?(?:\d+\.?\d*|\.\d+))*)\s*$")
+_PLAIN_BLOCK = re.compile(r"\s*(/)?\s*(?:[Nn](\d{1,8})(?![\d.]))?"
+                          r"((?:\s*[A-MO-Za-mo-z]\s*[+-]?(?:\d+\.?\d*|\.\d+))*)\s*$")
 _PLAIN_WORD = re.compile(r"([A-Za-z])\s*([+-]?)(\d+\.?\d*|\.\d+)")
 
 
@@ -486,8 +491,10 @@ def parse_block(text: str, line: int, column: int = 1) -> Block:
 
 # The commonest line of long programs: upper-case words with plain numbers, one space between them, nothing else
 # (no N or O word, no block delete, comment, ';' or other spacing), e.g. "G01 X93.7 Z63.3 F0.2".
-_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
-_SPACED_WORDS = re.compile(rf"[A-MP-Z]{_NUMBER}(?: [A-MP-Z]{_NUMBER})*")
+# Possessive quantifiers (no backtracking: a shorter number would leave a digit or point where a space or the end
+# must follow) make the check of each line a quarter faster.
+_NUMBER = r"[+-]?+(?:[0-9]++\.?+[0-9]*+|\.[0-9]++)"
+_SPACED_WORDS = re.compile(rf"[A-MP-Z]{_NUMBER}(?: [A-MP-Z]{_NUMBER})*+")
 
 
 def _spaced_block(text: str, line: int) -> Optional[Block]:
@@ -511,18 +518,76 @@ def _spaced_block(text: str, line: int) -> Optional[Block]:
 _new_tuple = tuple.__new__
 
 
+class Blocks(Sequence):
+    """A program's blocks, read lazily: a line of :data:`_SPACED_WORDS` (the commonest line of long programs) is
+    kept as its line number in ``entries`` until something asks for its :class:`Block`, so that an interpreter
+    can execute it from its text without one (``ProgramRunner.step``). Reading gives the very Block
+    :func:`split_programs` gives."""
+
+    __slots__ = ("entries", "lines")
+
+    def __init__(self, entries: list, lines: Sequence[str] = ()):
+        self.entries = entries      # Block, or the 1-based line number of a spaced line not read yet
+        self.lines = lines          # the file's lines
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self.entries))))
+        entry = self.entries[index]
+        if type(entry) is int:
+            entry = self.entries[index] = _spaced_line_block(self.lines[entry - 1], entry)
+        return entry
+
+    def __iter__(self):
+        for index in range(len(self.entries)):
+            yield self[index]
+
+    def statement_at(self, index: int) -> Optional[Statement]:
+        """Block ``index``'s macro statement, without reading a spaced line (which has none)."""
+        entry = self.entries[index]
+        return None if type(entry) is int else entry.statement
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Blocks({list(self)!r})"
+
+
+def _spaced_line_block(text: str, line: int) -> Block:
+    """The Block of a line that matched :data:`_SPACED_WORDS`: what :func:`split_programs` makes of it."""
+    block = _spaced_block(text, line)
+    return block if block is not None else parse_block(text, line, 1)
+
+
 def split_programs(source: str) -> list[ProgramText]:
     """Split a file into programs of blocks. The first program is the main program."""
+    programs = read_programs(source)
+    for program in programs:
+        program.blocks = list(program.blocks)
+    return programs
+
+
+def read_programs(source: str) -> list[ProgramText]:
+    """:func:`split_programs` with each program's blocks as :class:`Blocks` (spaced lines not read yet)."""
     programs: list[ProgramText] = []
     current: Optional[ProgramText] = None
     percent_seen = 0
-    for line_no, line_text in enumerate(source.splitlines(), start=1):
-        block = _spaced_block(line_text, line_no)
-        if block is not None:
+    lines = source.splitlines()
+    spaced = _SPACED_WORDS.fullmatch
+    for line_no, line_text in enumerate(lines, start=1):
+        if spaced(line_text) is not None:
             if current is None:
-                current = ProgramText(0, line_no)
-                programs.append(current)
-            current.blocks.append(block)
+                current = _new_program(programs, 0, line_no, lines)
+            current.blocks.entries.append(line_no)
             continue
         if "%" in line_text and line_text.strip().startswith("%"):
             percent_seen += 1
@@ -536,23 +601,26 @@ def split_programs(source: str) -> list[ProgramText]:
         for column, chunk, error in chunks:
             if error is not None:
                 if current is None:
-                    current = ProgramText(0, line_no)
-                    programs.append(current)
-                current.blocks.append(Block(line_no, column, error=error, text=chunk))
+                    current = _new_program(programs, 0, line_no, lines)
+                current.blocks.entries.append(Block(line_no, column, error=error, text=chunk))
                 continue
             body = chunk.strip()
             if not body:
                 continue
             number = _program_number(body)
             if number is not None:
-                current = ProgramText(number, line_no)
-                programs.append(current)
+                current = _new_program(programs, number, line_no, lines)
                 continue
             if current is None:
-                current = ProgramText(0, line_no)
-                programs.append(current)
-            current.blocks.append(parse_block(chunk, line_no, column))
+                current = _new_program(programs, 0, line_no, lines)
+            current.blocks.entries.append(parse_block(chunk, line_no, column))
     return programs
+
+
+def _new_program(programs: list, number: int, line: int, lines: list) -> ProgramText:
+    program = ProgramText(number, line, Blocks([], lines))
+    programs.append(program)
+    return program
 
 
 def _program_number(body: str) -> Optional[int]:

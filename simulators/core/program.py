@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Optional
 
 from .alarms import Alarm
-from .lexer import Block, End, ProgramText, While, split_programs
+from .lexer import Block, Blocks, End, ProgramText, While, read_programs
 
 MAX_SUBPROGRAM_NESTING = 10
 MAX_MACRO_NESTING = 5
@@ -26,7 +26,11 @@ MAX_SEQUENCE = 99999
 class Program:
     number: int
     line: int
-    blocks: tuple
+    blocks: Blocks     # any sequence of Block is taken and wrapped
+
+    def __post_init__(self):
+        if not isinstance(self.blocks, Blocks):
+            object.__setattr__(self, "blocks", Blocks(list(self.blocks)))
 
     def sequence_index(self, seq: int) -> Optional[int]:
         """Index of the first block numbered N seq (None when there is none)."""
@@ -35,9 +39,10 @@ class Program:
     @cached_property
     def _sequence_table(self) -> dict:
         table: dict = {}
-        for i, block in enumerate(self.blocks):
-            if block.seq is not None:
-                table.setdefault(block.seq, i)
+        blocks = self.blocks
+        for i, entry in enumerate(blocks.entries):
+            if type(entry) is not int and entry.seq is not None:   # a spaced line has no N number
+                table.setdefault(entry.seq, i)
         return table
 
 
@@ -54,7 +59,7 @@ class ProgramMemory:
 
     @classmethod
     def from_text(cls, source: str) -> "ProgramMemory":
-        return cls([_freeze(p) for p in split_programs(source)])
+        return cls([_freeze(p) for p in read_programs(source)])
 
     def get(self, number: int, line: int) -> Program:
         program = self.programs.get(number)
@@ -64,7 +69,7 @@ class ProgramMemory:
 
 
 def _freeze(text: ProgramText) -> Program:
-    return Program(text.number, text.line, tuple(text.blocks))
+    return Program(text.number, text.line, text.blocks)
 
 
 @dataclass
@@ -151,7 +156,7 @@ class Cursor:
         """Condition false: continue after the matching END m."""
         blocks = self.frame.program.blocks
         for i in range(self.frame.index + 1, len(blocks)):
-            stmt = blocks[i].statement
+            stmt = blocks.statement_at(i)
             if isinstance(stmt, End) and stmt.loop == loop:
                 self.frame.index = i + 1
                 return
@@ -161,7 +166,7 @@ class Cursor:
         """END m: go back to the matching WHILE/DO m (which evaluates its condition again)."""
         blocks = self.frame.program.blocks
         for i in range(self.frame.index - 1, -1, -1):
-            stmt = blocks[i].statement
+            stmt = blocks.statement_at(i)
             if isinstance(stmt, While) and stmt.loop == loop:
                 self.frame.index = i
                 return

@@ -68,14 +68,24 @@ class ProgramRunner(ABC):
 
     def step(self) -> list:
         """Execute the next block; return its motions."""
-        block = self.cursor.block()
-        if block is None:
+        frame = self.cursor.stack[-1]
+        blocks = frame.program.blocks
+        entries, index = blocks.entries, frame.index
+        if index >= len(entries):
             if self.cursor.at_end_of_subprogram():   # a subprogram without M99 returns anyway
-                self.return_from_call(None, self.cursor.frame.call_line)
+                self.return_from_call(None, frame.call_line)
                 return []
             self.ended = True
             return self.finish_at_end()
         self.blocks_run += 1
+        line = entries[index]
+        if type(line) is int:                        # a spaced line not read yet (see lexer.Blocks)
+            if self.blocks_run > self.max_blocks:
+                raise Stall(line, f"more than {self.max_blocks} blocks executed (endless loop?)")
+            motions = self.execute_plain(blocks.lines[line - 1], line)
+            if motions is not None:
+                return motions
+        block = blocks[index]
         if self.blocks_run > self.max_blocks:
             raise Stall(block.line, f"more than {self.max_blocks} blocks executed (endless loop?)")
         if block.delete and self.block_delete:
@@ -90,6 +100,12 @@ class ProgramRunner(ABC):
             self.cursor.advance()
             return []
         return self.execute_nc(block)
+
+    def execute_plain(self, text: str, line: int) -> list | None:
+        """A shortcut a machine may take for a spaced line of plain words (``G01 X93.7 Z63.3 F0.2``, see
+        ``lexer._SPACED_WORDS``) read from its text: the same effect and motions as :meth:`execute_nc` of its
+        Block, or None (nothing done) to have the Block executed."""
+        return None
 
     # ------------------------------------------------------------------------------------------ macro
     def statement(self, block: Block) -> None:

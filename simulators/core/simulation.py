@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from .alarms import Alarm
 from .motion import Motion
-from .runner import Stall
+from .runner import ProgramRunner, Stall
 
 
 @dataclass
@@ -54,9 +54,10 @@ def gc_paused():
             gc.enable()
 
 
-def run(make_interpreter: Callable[[], Any], workpiece, setup) -> Simulation:
-    """Build the interpreter (it reads the program) and feed every motion it makes to ``workpiece`` until the
-    program ends or something stops it, with the garbage collector paused (see :func:`gc_paused`)."""
+def run(make_interpreter: Callable[[], ProgramRunner], workpiece, setup) -> Simulation:
+    """Build the interpreter (a ProgramRunner: it reads the program) and feed every motion it makes to
+    ``workpiece`` until the program ends or something stops it, with the garbage collector paused (see
+    :func:`gc_paused`)."""
     with gc_paused():
         return _run(make_interpreter(), workpiece, setup)
 
@@ -64,14 +65,7 @@ def run(make_interpreter: Callable[[], Any], workpiece, setup) -> Simulation:
 def _run(interpreter, workpiece, setup) -> Simulation:
     sim = Simulation(setup, workpiece)
     try:
-        for motion in interpreter.motions():
-            sim.motions.append(motion)
-            crashes = workpiece.apply(motion)
-            if crashes:
-                sim.crashes.extend(crashes)
-                break
-        else:
-            sim.completed = True
+        sim.completed = _feed(interpreter, workpiece, sim)
     except Alarm as alarm:
         sim.alarms.append(alarm)
     except Stall as stall:
@@ -80,3 +74,16 @@ def _run(interpreter, workpiece, setup) -> Simulation:
     return sim
 
 
+def _feed(interpreter: ProgramRunner, workpiece, sim: Simulation) -> bool:
+    """Feed the interpreter's motions to the workpiece: True when the program ends, False at the first crash.
+    The loop of ``ProgramRunner.motions()``, without a generator between each motion and the workpiece."""
+    motions, apply = sim.motions, workpiece.apply
+    step = interpreter.step
+    while not interpreter.ended:
+        for motion in step():
+            motions.append(motion)
+            crashes = apply(motion)
+            if crashes:
+                sim.crashes.extend(crashes)
+                return False
+    return True
