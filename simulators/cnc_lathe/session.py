@@ -37,6 +37,7 @@ MOVES = ("rapid", "feed", "arc", "thread")
 class LatheModel(MachineModel):
     axes = AXES
     event_types = LATHE_TYPES
+    integer_fields = frozenset({"T"})          # the tip direction is keyed as an integer
 
     def __init__(self, machine: Mapping[str, Any] | None = None):
         machine = dict(machine or {})
@@ -74,6 +75,14 @@ class LatheModel(MachineModel):
     @property
     def modal(self):
         return self.state.modal
+
+    @property
+    def max_spindle_rpm(self) -> float:
+        return self.base.max_spindle_rpm
+
+    @property
+    def decimal_point_input(self) -> bool:
+        return self.base.decimal_point_input
 
     def _offset_vector(self) -> tuple:
         """machine = program + this (work offset, external shift, G50 shift, active tool offset)."""
@@ -141,8 +150,10 @@ class LatheModel(MachineModel):
         return ManualResult([motion], crashes, seconds, alarm)
 
     def _rpm(self) -> float:
+        """The spindle speed now, with the spindle override (clamped at the machine's maximum)."""
         ox = self._offset_vector()[0]
-        return spindle_rpm(self.modal, self.position[0] - ox, self.base)
+        rpm = spindle_rpm(self.modal, self.position[0] - ox, self.base)
+        return min(rpm * self.spindle_override / 100.0, max(rpm, self.base.max_spindle_rpm))
 
     # ------------------------------------------------------------------------------------------ spindle etc.
     def spindle(self, direction: int, rpm: float | None) -> None:
@@ -200,10 +211,25 @@ class LatheModel(MachineModel):
         stock = self.workpiece.stock
         return (id(stock.outer), id(stock.inner_neg), len(stock.threads))
 
-    def adopt(self, interpreter) -> None:
-        self.common_variables = dict(interpreter.variables.common)
-        state = interpreter.state
-        self.state = evolve(state, position=self.position, compensator=None, programmed=None, contexts=())
+    def adopt(self, interpreter, played, final: bool, complete: bool) -> None:
+        """The played blocks' state (G codes, S, F, G50 shift); spindle, coolant, station and offset as the played
+        motions left them (a T code planned but not played has not indexed the turret)."""
+        now = self.modal
+        modal = evolve(played.modal, spindle_dir=now.spindle_dir, coolant=now.coolant, station=now.station,
+                       offset=now.offset)
+        self.state = evolve(played, modal=modal, position=self.position, compensator=None, programmed=None,
+                            contexts=())
+        if final:
+            self.common_variables = dict(interpreter.variables.common)
+
+    def run_state(self, interpreter):
+        """The state without the fast path's pending position: reading ``interpreter.state`` after every block
+        would merge it and make the interpreter rebuild its plain-move kit each block (7 × slower planning);
+        :meth:`adopt` keeps the machine's position anyway."""
+        return interpreter._state
+
+    def spindle_override_rule(self, state) -> str:
+        return "per_rev" if state.modal.feed_per_rev else "per_min"
 
     def split(self, motion: Motion, fraction: float) -> tuple[Motion, Motion]:
         if motion.kind != "arc" or motion.centre is None:

@@ -61,29 +61,6 @@ def session_setup(machine: Mapping[str, Any]) -> MillSetup:
     return dataclasses.replace(given, work_offsets=work, extended_offsets=extended, offsets=offsets)
 
 
-class TracedInterpreter(MillInterpreter):
-    """The mill interpreter remembering its state after every block with the number of motions made so far."""
-
-    def __init__(self, text: str, setup: MillSetup, variables: Variables, state: MillState):
-        super().__init__(text, setup, variables)
-        self.state = state
-        self.emitted = 0
-        self.history: list[tuple[int, MillState]] = [(0, state)]
-
-    def step(self) -> list:
-        motions = super().step()
-        self.emitted += len(motions)
-        self.history.append((self.emitted, self.state))
-        return motions
-
-    def state_after(self, played: int) -> MillState:
-        """The state after the last block whose motions are all among the first ``played``."""
-        for count, state in reversed(self.history):
-            if count <= played:
-                return state
-        return self.history[0][1]
-
-
 class MillModel(MachineModel):
     axes = AXES
     event_types = MILL_TYPES
@@ -102,12 +79,18 @@ class MillModel(MachineModel):
         self.position = tuple(float(v) for v in self.setup.initial_position)
         self.variables = Variables()
         self.vise = ViseStation(self.setup)
-        self.running: MillInterpreter | None = None
-        self.panel = None                        # the session's panel, to record an instrument crash
 
     @property
     def workpiece(self):
         return self.vise.workpiece
+
+    @property
+    def max_spindle_rpm(self) -> float:
+        return self.setup.max_spindle_rpm
+
+    @property
+    def decimal_point_input(self) -> bool:
+        return self.setup.decimal_point_input
 
     # ------------------------------------------------------------------------------------------ frames
     def offset_vector(self, modal: Modal | None = None, tables: Tables | None = None) -> tuple:
@@ -131,9 +114,6 @@ class MillModel(MachineModel):
         return self.screen_point(self.position)
 
     def absolute_position(self) -> dict[str, float]:
-        if self.running is not None:
-            s, _ = self.played_state(self.running)
-            return self.screen_point(self.programmed(s.modal, s.tables, s.transforms))
         return self.screen_point(self.programmed())
 
     def screen_point(self, point: tuple) -> dict[str, float]:
@@ -146,9 +126,14 @@ class MillModel(MachineModel):
         return self.setup.rapid_z_mm_min if axis == "Z" else self.setup.rapid_xy_mm_min
 
     # ------------------------------------------------------------------------------------------ manual
+    def spindle_rpm(self) -> float:
+        """The spindle speed now, with the spindle override (clamped at the machine's maximum)."""
+        rpm = spindle_rpm(self.modal, self.setup)
+        return min(rpm * self.spindle_override / 100.0, max(rpm, self.setup.max_spindle_rpm))
+
     def spindle_state(self) -> SpindleState:
         tool = 0 if self.probe else self.modal.tool
-        return SpindleState(spindle_rpm(self.modal, self.setup), self.modal.spindle_dir, tool, self.modal.h_number,
+        return SpindleState(self.spindle_rpm(), self.modal.spindle_dir, tool, self.modal.h_number,
                             self.modal.coolant)
 
     def manual_move(self, axis: str, distance: float, feed_mm_min: float, rapid: bool,
@@ -204,28 +189,29 @@ class MillModel(MachineModel):
 
     def interpreter(self, text: str, options: RunOptions):
         modal = dataclasses.replace(self.modal, tool=0) if self.probe else self.modal
-        state = MillState(modal, self.transforms, self.position, self.programmed(), self.tables)
-        interpreter = TracedInterpreter(text, self.run_setup(options), self.variables, state)
-        self.running = interpreter
+        interpreter = MillInterpreter(text, self.run_setup(options), self.variables)
+        interpreter.state = MillState(modal, self.transforms, self.position, self.programmed(), self.tables)
         return interpreter
 
-    def played_state(self, interpreter: TracedInterpreter) -> tuple[MillState, int]:
-        """The interpreter's state after the motions played so far, and how many are still to play."""
-        run = self.panel.run if self.panel is not None else None
-        unplayed = len(run.pending) if run is not None and run.interpreter is interpreter else 0
-        return interpreter.state_after(interpreter.emitted - unplayed), unplayed
+    def adopt(self, interpreter, played: MillState, final: bool, complete: bool) -> None:
+        """The played blocks' modal codes, transforms and offset tables (G10); spindle, coolant and the tool in the
+        spindle as the played motions left them (an M06 planned but not played changed nothing). When the run
+        stops, cutter compensation is cancelled, and M02/M30 reset the control."""
+        now = self.modal
+        modal = dataclasses.replace(played.modal, spindle_dir=now.spindle_dir, coolant=now.coolant, tool=now.tool)
+        if final and played.compensator is not None:
+            modal = dataclasses.replace(modal, comp="G40")
+        self.modal = modal
+        self.transforms = played.transforms
+        self.tables = played.tables
+        if final and complete and interpreter.ended and interpreter.end_line:   # the ladder stops the spindle and
+            self.reset()                                                         # coolant at M02/M30
 
-    def adopt(self, interpreter) -> None:
-        """The state after the last block whose motions all played (the plan may be ahead of the playback when
-        a reset or an alarm stops the run part-way): tool in the spindle, modal codes, offset tables."""
-        state, unplayed = self.played_state(interpreter)
-        modal = state.modal
-        self.modal = dataclasses.replace(modal, comp="G40") if state.compensator is not None else modal
-        self.transforms = state.transforms
-        self.tables = state.tables
-        self.running = None
-        if interpreter.ended and interpreter.end_line and not unplayed:   # M02/M30 reset the control (and the
-            self.reset()                                                  # ladder stops spindle and coolant)
+    def spindle_override_rule(self, state: MillState) -> str:
+        """Tapping cycles run with the overrides disabled (fanuc.md); G95 feeds follow the spindle."""
+        if state.modal.cycle in ("G74", "G84"):
+            return "fixed"
+        return "per_rev" if state.modal.feed_per_rev else "per_min"
 
     def split(self, motion: Motion, fraction: float) -> tuple[Motion, Motion]:
         if motion.kind != "arc":
@@ -277,11 +263,6 @@ class MillModel(MachineModel):
 
     # ------------------------------------------------------------------------------------------ machine events
     def machine_event(self, type_: str, payload: Mapping[str, Any], panel) -> dict:
-        if type_ == "offset":                    # the panel handles these itself; kept for older panels
-            return self.offset_input(payload["page"], payload["number"], payload["axis"], payload["value"],
-                                     payload["op"])
-        if type_ == "measure":
-            return self.measure(payload["instrument"], payload.get("placement") or {})
         handler = getattr(self, "_on_" + type_, None)
         if handler is None:
             raise Rejected(f"{type_} is not an event of this machine")
@@ -365,13 +346,20 @@ class MillModel(MachineModel):
                                                   self.modal.work)
         except offset_page.PageWarning as warning:
             raise Rejected(str(warning)) from None
-        self._set_tables(tables)
+        self.tables = tables
         return line
 
-    def _set_tables(self, tables: Tables) -> None:
-        self.tables = tables
-        if self.running is not None:          # the running program reads the pages from its next block on
-            self.running.state = dataclasses.replace(self.running.state, tables=tables)
+    def offset_amendment(self, page: str, number: Any, axis: str, value: float, op: str):
+        """The running program reads the pages from its next block on, and a stop part-way keeps the input."""
+        position, work = self.position, self.modal.work
+
+        def change(state: MillState) -> MillState:
+            try:
+                tables, _ = offset_page.page_input(state.tables, page, number, axis, float(value), op, position, work)
+            except offset_page.PageWarning:
+                return state
+            return dataclasses.replace(state, tables=tables)
+        return change
 
     def measure(self, instrument: str, placement: Mapping[str, Any]) -> dict:
         """A virtual instrument (instruments.py). Hand instruments take their placement in the stock frame as
@@ -392,17 +380,9 @@ class MillModel(MachineModel):
             placement["tip"] = self.workpiece.to_work(self.position, tool.length)
             placement.setdefault("tool_radius", tool.radius if tool.pieces[0].is_flat else 0.0)
         try:
-            reading = instruments.read(self.workpiece, instrument, **placement)
+            return instruments.read(self.workpiece, instrument, **placement)
         except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as error:   # a malformed placement
             raise Rejected(f"bad placement for {instrument}: {error}") from None
-        return self._checked(instrument, reading)
-
-    def _checked(self, instrument: str, reading: dict) -> dict:
-        """A setter pressed past its travel or an edge finder driven into the stock is a crash."""
-        if (reading.get("crash") or reading.get("state") == "in_material") and self.panel is not None:
-            why = reading.get("message") or "in material"
-            self.panel.record_crashes([{"kind": "instrument_crash", "line": 0, "detail": f"{instrument}: {why}"}])
-        return reading
 
     def _edge_finder(self, instruments) -> dict:
         if self.probe != "edge_finder":
@@ -411,7 +391,7 @@ class MillModel(MachineModel):
         reading = instruments.read(self.workpiece, "edge_finder", x=x, y=y, z=z)
         if spindle_rpm(self.modal, self.setup) <= 0.0 and reading.get("state") in ("kick", "pushed", "clear"):
             reading["state"] = "not_turning"          # a mechanical edge finder only kicks while it turns
-        return self._checked("edge_finder", reading)
+        return reading
 
     # ------------------------------------------------------------------------------------------ views
     def modal_view(self) -> dict:
@@ -420,7 +400,7 @@ class MillModel(MachineModel):
                  "G20" if m.inch else "G21", m.comp, m.length_comp, m.cycle, m.cycle_return, m.work,
                  "G16" if m.polar else "G15"]
         return {"gcodes": codes, "T": m.tool, "next_T": m.selected, "H": m.h_number, "D": m.d_number, "F": m.feed,
-                "S": m.speed, "spindle": {"direction": m.spindle_dir, "rpm": spindle_rpm(m, self.setup)},
+                "S": m.speed, "spindle": {"direction": m.spindle_dir, "rpm": self.spindle_rpm()},
                 "coolant": m.coolant, "vise_closed": self.vise.closed, "probe": self.probe}
 
     def view(self) -> dict:

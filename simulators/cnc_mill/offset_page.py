@@ -20,18 +20,15 @@ The keys (each returns new tables, the old ones stay untouched):
   current tip reads ``value``. With G54 Z = 0 this gives H = machine Z of the gauge line − 50 (the convention
   "G54 Z0, H = the touch"); with G54 Z at the top face it gives the tool's gauge length.
 
-Keyed text follows the control's input rule: ``X-5.`` or ``-5.`` is millimetres; a number WITHOUT a decimal
-point is in the least input increment, 0.001 mm (``12`` = 0.012 mm), as on a 0i with parameter DPI off (the
-classic slip of keying ``50`` for 50 mm; from operators' accounts, not checked against a primary FANUC manual).
-The trace's ``offset`` event carries the number in mm: a browser that lets the candidate type should convert
-with :func:`parse_keyed`.
+Values here are mm. What the candidate typed (the ``offset`` event's ``text``) is read by the panel's one parser
+for both machines, :func:`simulators.core.panel.parse_keyed` (a number without a decimal point is in least input
+increments: ``50`` = 0.050 mm).
 Errors (a value out of range, an unknown field) leave the tables as they were and give the warning the screen
 shows (``DATA IS OUT OF RANGE``, ``FORMAT ERROR``).
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .interpreter import Tables
 from .machine import EXTENDED_SYSTEMS, OFFSET_LINES, WORK_SYSTEMS, OffsetLine
@@ -41,34 +38,10 @@ WORK_PAGE = ("EXT", *WORK_SYSTEMS, *(f"G54.1P{n}" for n in range(1, EXTENDED_SYS
 AXES = "xyz"
 TOOL_LIMIT = 999.999            # mm, largest tool offset the page accepts
 WORK_LIMIT = 99999.999          # mm, largest work offset
-LEAST_INCREMENT = 0.001         # mm: a keyed number without a decimal point counts in these
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
-_AXIS_WORD = re.compile(r"^([XYZxyz])(.*)$")
 
 
 class PageWarning(ValueError):
     """A key the page refuses; ``str()`` is the warning the screen shows."""
-
-
-@dataclass(frozen=True)
-class Keyed:
-    """What the operator keyed in: an optional axis letter and a value in mm."""
-
-    axis: str | None
-    value: float
-
-
-def parse_keyed(text: str) -> Keyed:
-    """``"X-5."`` → Keyed('x', -5.0); ``"0.02"`` → Keyed(None, 0.02); ``"12"`` → 0.012 (no point: 0.001 mm)."""
-    text = str(text).strip()
-    axis = None
-    match = _AXIS_WORD.match(text)
-    if match:
-        axis, text = match.group(1).lower(), match.group(2)
-    if not _NUMBER.match(text):
-        raise PageWarning("FORMAT ERROR")
-    value = float(text) if "." in text else int(text) * LEAST_INCREMENT
-    return Keyed(axis, value)
 
 
 # ------------------------------------------------------------------------------------------ tool offset page
@@ -212,14 +185,12 @@ def work_page(tables: Tables) -> dict:
 __all__ = [
     "TOOL_FIELDS",
     "WORK_PAGE",
-    "Keyed",
     "PageWarning",
     "input_tool",
     "input_work",
     "measure_tool_length",
     "measure_work",
     "page_input",
-    "parse_keyed",
     "tool_page",
     "work_page",
     "work_offset",

@@ -26,15 +26,16 @@ class MillSession(Panel):
 
     def __init__(self, machine: Mapping[str, Any] | None = None):
         super().__init__(MillModel(dict(machine or {})))
-        self.model.panel = self
 
 
 def replay(machine: Mapping[str, Any] | None, events: Iterable[Any]) -> MillSession:
     """The session after folding ``events`` (deterministic: the same events give the same state). Its ``view()``
     equals the live session's after the same events; the next update carries only later stock changes."""
     session = MillSession(machine)
+    session.quiet = True                     # nobody reads the replies: only seq, type, ok, reason, result
     session.model.vise.quiet = True          # the replies' stock changes are not built while folding
     for event in events:
         session.apply(event)
+    session.quiet = False
     session.model.vise.end_quiet()
     return session

@@ -17,8 +17,10 @@ Rules the panel keeps (docs/operation.md):
 """
 from __future__ import annotations
 
+import math
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,41 @@ RAPID_OVERRIDES = {0: 5.0, 25: 25.0, 50: 50.0, 100: 100.0}   # F0 taken as 5 % (
 MAX_JOG_MS = 600_000                     # one jog event: at most 10 minutes held
 MAX_HANDLE_PULSES = 100_000              # one handle event: at most 1,000 turns of 100 pulses
 COLLISION = {"code": "EX1100", "message": "COLLISION (SIMULATOR)"}   # machine-builder alarm: stop, reset needed
+
+
+class KeyInError(ValueError):
+    """Keyed text the MDI unit refuses; ``str()`` is the screen's warning."""
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """What the operator keyed in on an offset page: an optional address letter and a value in mm."""
+
+    axis: str | None
+    value: float
+
+
+LEAST_INPUT_INCREMENT = 0.001          # mm (IS-B): a keyed number without a decimal point counts in these
+_KEYED = re.compile(r"^([A-Za-z])?\s*([+-]?(?:\d+\.?\d*|\.\d+))$")
+
+
+def parse_keyed(text: str, decimal_point_input: bool = False, integer: bool = False) -> Keyed:
+    """Offset page key-in, one parser for every machine: ``"X-5."`` → Keyed('X', -5.0); ``"0.02"`` → 0.02 mm;
+    ``"50"`` → 0.050 mm (no decimal point: least input increments, the classic slip), unless the control has
+    pocket-calculator input (parameter DPI, ``decimal_point_input``) or the field is an integer (lathe T)."""
+    match = _KEYED.match(str(text).strip())
+    if match is None:
+        raise KeyInError("FORMAT ERROR")
+    letter, number = match.groups()
+    if integer:
+        if "." in number:
+            raise KeyInError("FORMAT ERROR")
+        value = float(int(number))
+    elif "." in number or decimal_point_input:
+        value = float(number)
+    else:
+        value = int(number) * LEAST_INPUT_INCREMENT
+    return Keyed(letter.upper() if letter else None, value)
 
 
 class Rejected(Exception):
@@ -64,6 +101,10 @@ class MachineModel(ABC):
 
     axes: tuple[str, ...] = ()
     event_types: Mapping[str, Mapping[str, Any]] = {}      # the machine's own events (trace specs)
+    max_spindle_rpm: float = math.inf                      # the spindle override never exceeds it
+    spindle_override: float = 100.0                        # %, kept up to date by the panel (manual moves)
+    decimal_point_input: bool = False                      # parameter DPI: keyed numbers without a point are mm
+    integer_fields: frozenset[str] = frozenset()           # offset page fields keyed as integers (lathe T)
 
     # -- positions
     @abstractmethod
@@ -127,8 +168,21 @@ class MachineModel(ABC):
         """Execute one motion of a run: cut the stock, follow the spindle/coolant/tool it carries; its crashes."""
 
     @abstractmethod
-    def adopt(self, interpreter) -> None:
-        """After a run stops: take the interpreter's modal state (the position stays where motions took it)."""
+    def adopt(self, interpreter, played, final: bool, complete: bool) -> None:
+        """Take ``played``, the interpreter's state after the last block whose motions have all played (the plan
+        runs ahead of the playback: a T code or G10 planned but not played never happened). Called as the run
+        advances (``final`` False) and when it stops (``final``: reset, alarm, crash, program end, power off).
+        ``complete``: every planned motion played. What the played motions carry (spindle, coolant, tool) stays
+        as they left it; the position stays where they took it."""
+
+    def run_state(self, interpreter):
+        """The interpreter's state after the block it just ran, as :meth:`adopt` will take it (kept per block)."""
+        return interpreter.state
+
+    def spindle_override_rule(self, state) -> str:
+        """How the spindle override acts on the motions of a block run under ``state`` (automatic.py):
+        ``per_rev`` (feed per revolution follows the spindle), ``per_min`` (only the rpm) or ``fixed``."""
+        return "per_min"
 
     @abstractmethod
     def split(self, motion: Motion, fraction: float) -> tuple[Motion, Motion]:
@@ -138,6 +192,12 @@ class MachineModel(ABC):
     @abstractmethod
     def offset_input(self, page: str, number: Any, axis: str, value: float, op: str) -> dict:
         """An offset page input (INPUT sets, +INPUT adds, MEASURE). Returns the changed line."""
+
+    def offset_amendment(self, page: str, number: Any, axis: str, value: float,
+                         op: str) -> Callable[[Any], Any] | None:
+        """The same input as a change of a run's interpreter state, for a machine whose interpreter carries the
+        offset pages in its state (the mill: G10 writes them); None when a run does not hold them."""
+        return None
 
     @abstractmethod
     def measure(self, instrument: str, placement: Mapping[str, Any]) -> dict:
@@ -277,7 +337,7 @@ class Panel:
     def view(self) -> dict:
         out = self._status()
         out.update({"seq": self.seq, "machine": self.model.view(), "programs": self.programs.view(),
-                    "pending_motions": [motion_dict(m, s) for m, s in self.run.pending] if self.run else [],
+                    "pending_motions": [motion_dict(m, s) for m, s in self.run.pending_motions()] if self.run else [],
                     "crashes": list(self.crashes)})
         return out
 
@@ -340,10 +400,11 @@ class Panel:
         return {}
 
     def _stop_run(self) -> None:
-        if self.run is not None:
-            self.programs.unlock(self.run.program)
-            self.model.adopt(self.run.interpreter)
-            if self.run.kind == "MDI" and self.run.status != "held":
+        run = self.run
+        if run is not None:
+            self.programs.unlock(run.program)
+            self.model.adopt(run.interpreter, run.played_state(), final=True, complete=run.complete)
+            if run.kind == "MDI" and run.status != "held":
                 self.mdi_text = ""
             self.run = None
 
@@ -378,6 +439,8 @@ class Panel:
         if which == "jog_feed" and not 0 <= value <= 1260:
             raise Rejected("jog feed goes 0–1260 mm/min")
         self.overrides[which] = value
+        if which == "spindle":
+            self.model.spindle_override = value
         if self.run is not None and self.run.status == "running":
             self.run.retime(self._run_options(), self._animate)
         return {}
@@ -490,11 +553,42 @@ class Panel:
     # ------------------------------------------------------------------------------------------ pages, instruments
     def _on_offset(self, payload) -> dict:
         self._require_ready()
-        return self.model.offset_input(payload["page"], payload["number"], payload["axis"].upper(),
-                                       float(payload["value"]), payload["op"])
+        axis, value = self._offset_value(payload, payload["axis"].upper())
+        page, number, op = payload["page"], payload["number"], payload["op"]
+        result = self.model.offset_input(page, number, axis, value, op)
+        change = self.model.offset_amendment(page, number, axis, value, op) if self.run is not None else None
+        if change is not None:
+            self.run.amend(change)
+        return result
+
+    def _offset_value(self, payload, axis: str) -> tuple[str, float]:
+        """The axis and the value in mm: from ``text`` (what the candidate typed, read with the decimal-point rule;
+        an address letter in it names the axis, as on the control) or else ``axis`` and ``value``."""
+        text = payload.get("text")
+        if text is None:
+            if payload.get("value") is None:
+                raise Rejected("offset input needs value or text")
+            return axis, float(payload["value"])
+        letter = text.strip()[:1].upper()
+        axis = letter if letter.isalpha() else axis
+        try:
+            keyed = parse_keyed(text, self.model.decimal_point_input, axis in self.model.integer_fields)
+        except KeyInError as error:
+            raise Rejected(str(error)) from None
+        return axis, keyed.value
 
     def _on_measure(self, payload) -> dict:
-        return self.model.measure(payload["instrument"], payload.get("placement") or {})
+        instrument = payload["instrument"]
+        reading = self.model.measure(instrument, payload.get("placement") or {})
+        self._instrument_crash(instrument, reading)
+        return reading
+
+    def _instrument_crash(self, instrument: str, reading: Mapping[str, Any]) -> None:
+        """A setter pressed past its travel (``crash``) or an edge finder driven into the stock (``in_material``)
+        is a crash of the instrument, on either machine (docs/instruments.md)."""
+        if reading.get("crash") or reading.get("state") == "in_material":
+            why = reading.get("message") or "in material"
+            self.record_crashes([{"kind": "instrument_crash", "line": 0, "detail": f"{instrument}: {why}"}])
 
     # ------------------------------------------------------------------------------------------ programs
     def _editing(self) -> None:
@@ -695,4 +789,4 @@ def fold(panel_factory, events: Iterable[Any]):
 
 
 __all__ = ["Panel", "MachineModel", "ManualResult", "Rejected", "MODES", "MANUAL_MODES", "AUTO_MODES",
-           "COLLISION", "ProgramDirectory", "fold"]
+           "COLLISION", "ProgramDirectory", "fold", "Keyed", "KeyInError", "parse_keyed", "LEAST_INPUT_INCREMENT"]

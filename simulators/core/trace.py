@@ -45,8 +45,9 @@ PANEL_TYPES: dict[str, dict[str, Any]] = {
     "program_delete": {"number": "int"},
     "program_check": {"number": "?int"},
     "edit_key": {"key": "str", "text": "?str"},
-    "offset": {"page": ("geometry", "wear", "work"), "number": "key", "axis": "str", "value": "num",
-               "op": ("input", "add", "measure")},
+    # ``text``: what the candidate typed (decimal-point rule, panel.parse_keyed); it wins over ``value``
+    "offset": {"page": ("geometry", "wear", "work"), "number": "key", "axis": "str", "value": "?num",
+               "op": ("input", "add", "measure"), "text": "?str"},
     "measure": {"instrument": "str", "placement": "?dict"},
 }
 

@@ -225,3 +225,82 @@ def test_after_a_quiet_replay_the_next_reply_carries_the_stock():
     reply = again.apply(event(keys.seq + 1, "coolant", {"on": True}))
     assert reply["stock"]["profile"]["outer"][-1] == [0.0, 25.0]    # Ø50 bar, right end at work z 0
     assert again.apply(event(keys.seq + 2, "coolant", {"on": False}))["stock"] is None
+
+
+# ------------------------------------------------------------------------------------------ review fixes (B6)
+
+def test_reset_part_way_keeps_the_state_of_the_blocks_really_executed():
+    # The plan runs ahead of the playback: it already holds G55 and T0202 after a 12 s feed (20 mm at 100 mm/min,
+    # G98). Reset 6 s in (10 mm done): the feed's block was executing (G98 stays), G55 and T0202 never ran.
+    keys = Keys().ready(stock=False)
+    keys.ok("chuck", closed=True)
+    z0 = keys.session.model.position[1]
+    reply = keys.mdi("G98 G01 W-20. F100.\nG55\nT0202")
+    assert [m["kind"] for m in reply["motions"]] == ["feed", "tool_change"]
+    keys.ok("feed_hold", at_ms=6000)
+    keys.ok("reset")
+    modal = keys.session.view()["modal"]
+    assert keys.session.model.position[1] == pytest.approx(z0 - 10.0)       # 100 mm/min × 6 s
+    assert modal["T"] == "0100"                     # power-on station 1, no offset: the turret never indexed
+    assert "G55" not in modal["gcodes"] and "G54" in modal["gcodes"]
+    assert "G98" in modal["gcodes"]                  # read by the block that was moving
+    # the next run starts from that state: T0202 indexes now (1 station at 0.5 s)
+    keys.ok("mdi", text="T0202")
+    reply = keys.ok("cycle_start")
+    assert reply["motions"][0]["seconds"] == pytest.approx(0.5)
+
+
+def test_offset_text_follows_the_decimal_point_rule():
+    keys = Keys({}).ready(stock=False)
+    turret_at(keys, 64.0, 88.5)
+    # "X48." is 48 mm: geometry X = (64 − 48/2) × 2 = 80 on the screen
+    line = keys.ok("offset", page="geometry", number=1, axis="X", text="X48.", op="measure")["result"]
+    assert line["geometry"]["X"] == pytest.approx(80.0)
+    # "X48" without a point is 48 least increments = 0.048 mm: (64 − 0.024) × 2 = 127.952 (the classic slip)
+    line = keys.ok("offset", page="geometry", number=2, axis="X", text="X48", op="measure")["result"]
+    assert line["geometry"]["X"] == pytest.approx(127.952)
+    # the text wins over value; "Z0" is 0: geometry Z = 88.5
+    line = keys.ok("offset", page="geometry", number=2, axis="Z", value=5.0, text="Z0", op="measure")["result"]
+    assert line["geometry"]["Z"] == pytest.approx(88.5)
+    assert keys.ok("offset", page="wear", number=2, axis="Z", text="-20", op="input")["result"]["wear"]["Z"] == \
+        pytest.approx(-0.020)
+    assert keys.ok("offset", page="geometry", number=2, axis="T", text="3", op="input")["result"]["geometry"][
+        "T"] == 3                                      # the tip direction is an integer: 3, not 0.003
+    for bad in ({"axis": "X", "text": "5..1"}, {"axis": "T", "text": "3."}, {"axis": "X", "text": "Q5."},
+                {"axis": "X"}):
+        assert not keys.do("offset", page="geometry", number=3, op="input", **bad)["ok"], bad
+    assert keys.session.model.offsets[3] == keys.session.model.offsets[4]         # untouched: all zero
+    # the address keyed names the field, as on the control (the payload's axis is where the cursor was)
+    line = keys.ok("offset", page="geometry", number=3, axis="X", text="Z-1.5", op="input")["result"]
+    assert (line["geometry"]["X"], line["geometry"]["Z"]) == (0.0, -1.5)
+
+
+def test_offset_text_with_pocket_calculator_input_is_mm():
+    keys = Keys({"decimal_point_input": True}).ready(stock=False)
+    line = keys.ok("offset", page="geometry", number=1, axis="Z", text="50", op="input")["result"]
+    assert line["geometry"]["Z"] == 50.0
+
+
+def test_spindle_override_scales_feed_per_revolution_moves():
+    keys = Keys().ready(stock=False)
+    keys.ok("chuck", closed=True)
+    keys.ok("override", which="spindle", value=120)
+    # G99 F0.2 at S500: 100 mm/min, 10 mm in 6 s at 100 %; at 120 %: 600 rpm, 120 mm/min, 5 s
+    reply = keys.mdi("G97 S500 M03\nG99 G01 W-10. F0.2\nG98 G01 W-10. F100.")
+    per_rev, per_min = [m for m in reply["motions"] if m["kind"] == "feed"]
+    assert (per_rev["spindle_rpm"], per_rev["feed_mm_min"], per_rev["seconds"]) == \
+        (pytest.approx(600.0), pytest.approx(120.0), pytest.approx(5.0))
+    # G98 F100: the feed stays 100 mm/min (6 s), the spindle turns at 600 rpm (1/6 mm per revolution)
+    assert (per_min["spindle_rpm"], per_min["feed_mm_min"], per_min["seconds"]) == \
+        (pytest.approx(600.0), pytest.approx(100.0), pytest.approx(6.0))
+    done = keys.ok("origin", axis="Z")
+    assert done["time_s"] == pytest.approx(11.0, abs=0.01)
+    assert done["modal"]["spindle"]["rpm"] == pytest.approx(600.0)
+
+
+def test_spindle_override_scales_manual_spindle_and_jog_cuts():
+    keys = Keys().ready()
+    keys.ok("spindle", command="cw", rpm=1000)
+    assert keys.ok("override", which="spindle", value=50)["modal"]["spindle"]["rpm"] == pytest.approx(500.0)
+    reply = keys.ok("jog", axis="Z", direction=-1, ms=100)
+    assert reply["motions"][0]["spindle_rpm"] == pytest.approx(500.0)

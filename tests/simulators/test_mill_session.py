@@ -1,4 +1,5 @@
 """The mill machine session: offset pages, manual moves that cut, heightmap tiles, interlocks, replay."""
+import dataclasses
 import math
 
 import numpy as np
@@ -13,6 +14,7 @@ from simulators.cnc_mill.manual import SpindleState, manual_move
 from simulators.cnc_mill.session import MillSession, replay
 from simulators.cnc_mill.tiles import TileTracker, decode, motion_box
 from simulators.cnc_mill.workpiece import Workpiece
+from simulators.core.panel import Keyed, KeyInError, parse_keyed
 from simulators.core.trace import event
 
 
@@ -23,13 +25,14 @@ def _tables():
 # ------------------------------------------------------------------------------------------ offset pages
 
 def test_keyed_text_follows_the_decimal_point_rule():
-    assert page.parse_keyed("X-5.") == page.Keyed("x", -5.0)
-    assert page.parse_keyed("z50.") == page.Keyed("z", 50.0)
-    assert page.parse_keyed("0.02") == page.Keyed(None, 0.02)
-    assert page.parse_keyed("12").value == pytest.approx(0.012)     # no point: 12 × 0.001 mm
-    for bad in ("X", "X--1", "1.2.3", "Q5.", ""):
-        with pytest.raises(page.PageWarning, match="FORMAT ERROR"):
-            page.parse_keyed(bad)
+    assert parse_keyed("X-5.") == Keyed("X", -5.0)
+    assert parse_keyed("z50.") == Keyed("Z", 50.0)
+    assert parse_keyed("0.02") == Keyed(None, 0.02)
+    assert parse_keyed("12").value == pytest.approx(0.012)     # no point: 12 × 0.001 mm
+    assert parse_keyed("12", decimal_point_input=True).value == 12.0      # parameter DPI on: mm
+    for bad in ("X", "X--1", "1.2.3", "", "XY5."):
+        with pytest.raises(KeyInError, match="FORMAT ERROR"):
+            parse_keyed(bad)
 
 
 def test_tool_page_input_sets_and_plus_input_adds():
@@ -623,3 +626,90 @@ def test_driving_the_edge_finder_into_the_top_face_is_a_crash():
     reply = k("jog", {"axis": "Z", "direction": -1, "ms": 180})      # 1000 mm/min × 0.18 s = 3 mm
     assert [c["kind"] for c in reply["new_crashes"]] == ["instrument_crash"]
     assert measure.top_z(k.session.model.workpiece, 0.0, 0.0) == 0.0  # the edge finder cuts nothing
+
+
+# ------------------------------------------------------------------------------------------ review fixes (B6)
+
+def test_offset_input_during_a_held_run_survives_a_reset_part_way():
+    # held 6 s into the 60 s feed (X-100. at F100): the planned G10 for G55 never ran, the G56 X7. keyed on the
+    # work page during the hold stays after the reset
+    k = _ready(tools=(1,))
+    k("mode", {"mode": "MDI"})
+    k("mdi", {"text": "G91 G01 X-100. F100\nG10 L2 P2 X-123."})
+    k("cycle_start")
+    k("feed_hold", {"at_ms": 6000})
+    k("offset", {"page": "work", "number": "G56", "axis": "X", "text": "X7.", "op": "input"})
+    k("reset")
+    work = k.session.model.tables.work
+    assert work["G56"] == (7.0, 0.0, 0.0) and work["G55"] == (0.0, 0.0, 0.0)
+
+
+def test_plus_input_between_single_blocks_counts_once():
+    # single block: the G55 X +1. keyed at the stop reaches the next block and the machine once, not twice
+    k = _ready(tools=(1,))
+    k("switch", {"name": "single_block", "on": True})
+    k("mode", {"mode": "MDI"})
+    k("mdi", {"text": "G91 G01 X-1. F600\nX-1.\nG55 G00 X0"})
+    k("cycle_start")
+    k("feed_hold", ok=False)                                    # the block played out: stopped, not running
+    k("offset", {"page": "work", "number": "G55", "axis": "X", "value": 1.0, "op": "add"})
+    k("cycle_start")
+    k("cycle_start")
+    k("switch", {"name": "single_block", "on": False})
+    k("cycle_start")
+    assert k.session.run is None
+    assert k.session.model.tables.work["G55"] == (1.0, 0.0, 0.0)
+    assert k.session.view()["modal"]["gcodes"][9] == "G55"
+
+
+def test_offset_text_on_the_mill_pages():
+    k = _ready()
+    # "50" without a decimal point: 50 × 0.001 = 0.050 mm (the operator meant 50 mm)
+    assert k("offset", {"page": "geometry", "number": "1", "axis": "H", "text": "50", "op": "input"})["result"][
+        "h"] == pytest.approx(0.05)
+    assert k("offset", {"page": "geometry", "number": "1", "axis": "H", "text": "H50.", "op": "input"})["result"][
+        "h"] == 50.0
+    assert k("offset", {"page": "work", "number": "G54", "axis": "Y", "text": "-250.5", "op": "input"})["result"][
+        "y"] == -250.5
+    k("offset", {"page": "work", "number": "G54", "axis": "Y", "text": "D5.", "op": "input"}, ok=False)
+    assert k.session.model.tables.work["G54"][1] == -250.5
+    # the address keyed names the axis: "X5." with the cursor on Y sets X
+    assert k("offset", {"page": "work", "number": "G54", "axis": "Y", "text": "X5.", "op": "input"})["result"][
+        "x"] == 5.0
+    # tool length measurement: "Z50." on the H field (gauge at machine Z 0: H = 0 − 0 − 50)
+    assert k("offset", {"page": "geometry", "number": "2", "axis": "H", "text": "Z50.", "op": "measure"})[
+        "result"]["h"] == pytest.approx(-50.0 - k.session.model.tables.work["G54"][2])
+
+
+def test_instrument_crash_is_recorded_by_the_panel_not_the_model():
+    assert not hasattr(MillSession({}).model, "panel")
+
+
+def test_spindle_override_rules_of_the_mill():
+    k = _ready()
+    model = k.session.model
+    state = power_on_state(default_setup())
+    assert model.spindle_override_rule(state) == "per_min"
+    modal = state.modal
+    assert model.spindle_override_rule(dataclasses.replace(state, modal=dataclasses.replace(
+        modal, feed_per_rev=True))) == "per_rev"
+    assert model.spindle_override_rule(dataclasses.replace(state, modal=dataclasses.replace(
+        modal, cycle="G84"))) == "fixed"                     # tapping: overrides disabled
+
+
+def test_spindle_override_in_a_mill_run_and_at_the_spindle():
+    k = _ready()
+    k("spindle", {"command": "cw", "rpm": 1000})
+    assert k("override", {"which": "spindle", "value": 80})["modal"]["spindle"]["rpm"] == pytest.approx(800.0)
+    k("spindle", {"command": "stop"})
+    k("mode", {"mode": "MDI"})
+    # G95 F0.1 at S1000 and 80 %: 800 rpm × 0.1 = 80 mm/min, so 8 mm (down from the reference, in the air) take
+    # 8 / 80 × 60 = 6 s (4.8 s at 100 %)
+    k("mdi", {"text": "G91 S1000 M03\nG95 G01 Z-8. F0.1\nG94 G01 Z-8. F100"})
+    reply = k("cycle_start")
+    per_rev, per_min = [m for m in reply["motions"] if m["kind"] == "feed"]
+    assert (per_rev["spindle_rpm"], per_rev["feed_mm_min"], per_rev["seconds"]) == \
+        (pytest.approx(800.0), pytest.approx(80.0), pytest.approx(6.0))
+    # G94 F100: 8 mm in 4.8 s whatever the spindle does
+    assert (per_min["spindle_rpm"], per_min["feed_mm_min"], per_min["seconds"]) == \
+        (pytest.approx(800.0), pytest.approx(100.0), pytest.approx(4.8))

@@ -8,7 +8,9 @@ import random
 import pytest
 
 from simulators.cnc_lathe.session import LatheSession, replay
-from simulators.core import trace
+from simulators.core import panel, trace
+from simulators.core.automatic import with_spindle_override
+from simulators.core.motion import Motion
 from simulators.core.trace import event
 
 # Preset offsets for T01 (docs/lathe.md): G01 X30. turns Ø30 with it.
@@ -470,3 +472,63 @@ def test_program_alarm_is_raised_when_the_run_reaches_it():
     later = keys.ok("origin", axis="X")
     assert [a["code"] for a in later["new_alarms"]] == ["PS0011"]
     assert later["status"] == "idle"
+
+
+# ------------------------------------------------------------------------------------------ review fixes (B6)
+
+@pytest.mark.parametrize("reading", [{"value": None, "crash": True, "message": "pressed past its travel"},
+                                     {"value": None, "state": "in_material"}])
+def test_an_instrument_reading_that_is_a_crash_is_recorded_by_the_panel(reading):
+    keys = Keys().ready()
+    keys.session.model.measure = lambda instrument, placement: dict(reading)   # any machine's instrument
+    reply = keys.ok("measure", instrument="probe")
+    assert [c["kind"] for c in reply["new_crashes"]] == ["instrument_crash"]
+    assert reply["new_crashes"][0]["seq"] == keys.seq
+    assert [a["code"] for a in reply["alarms"]] == ["EX1100"]                  # a collision: reset needed
+
+
+def test_a_plain_reading_is_no_crash():
+    keys = Keys().ready()
+    reply = keys.ok("measure", instrument="micrometer", placement={"z": -5.0})
+    assert reply["new_crashes"] == [] and reply["alarms"] == []
+
+
+def test_parse_keyed_decimal_point_rule():
+    # a number without a decimal point counts in least input increments (0.001 mm)
+    assert panel.parse_keyed("50") == panel.Keyed(None, 0.050)
+    assert panel.parse_keyed(" x-5.") == panel.Keyed("X", -5.0)
+    assert panel.parse_keyed(".5") == panel.Keyed(None, 0.5)
+    assert panel.parse_keyed("Z0") == panel.Keyed("Z", 0.0)
+    assert panel.parse_keyed("-20").value == pytest.approx(-0.020)
+    assert panel.parse_keyed("50", decimal_point_input=True).value == 50.0
+    assert panel.parse_keyed("3", integer=True).value == 3.0
+    for bad in ("", "X", "1.2.3", "--1", "3.", "X 5 5"):
+        with pytest.raises(panel.KeyInError):
+            panel.parse_keyed(bad, integer=bad == "3.")
+
+
+def test_offset_event_takes_value_or_text():
+    spec = trace.PANEL_TYPES
+    base = {"page": "geometry", "number": 1, "axis": "X", "op": "input"}
+    assert trace.problem(event(1, "offset", {**base, "text": "X1."}), spec) is None
+    assert trace.problem(event(1, "offset", {**base, "value": 1.0}), spec) is None
+    assert trace.problem(event(1, "offset", {**base, "text": 5}), spec) is not None
+    keys = Keys().ready()
+    reply = keys.do("offset", **base)
+    assert not reply["ok"] and "value or text" in reply["reason"]
+
+
+def test_spindle_override_of_one_motion():
+    thread = Motion("thread", 1, (10.0, 0.0), (10.0, -30.0), feed_mm_min=1000.0, spindle_rpm=500.0, lead=2.0,
+                    seconds=1.8)
+    # 80 %: 400 rpm, lead 2 → 800 mm/min, 30 mm in 2.25 s (the thread stays synchronised)
+    slow = with_spindle_override(thread, "per_min", 80.0)
+    assert (slow.spindle_rpm, slow.feed_mm_min, slow.seconds) == (400.0, 800.0, pytest.approx(2.25))
+    feed = Motion("feed", 1, (0.0, 0.0), (0.0, -10.0), feed_mm_min=100.0, spindle_rpm=2800.0, seconds=6.0)
+    # 120 % of 2800 = 3360, clamped at the 3000 rpm maximum: ratio 3000/2800, per rev: 107.14 mm/min, 5.6 s
+    fast = with_spindle_override(feed, "per_rev", 120.0, 3000.0)
+    assert fast.spindle_rpm == 3000.0 and fast.feed_mm_min == pytest.approx(100.0 * 3000 / 2800)
+    assert fast.seconds == pytest.approx(6.0 * 2800 / 3000)
+    assert with_spindle_override(feed, "per_min", 50.0).feed_mm_min == 100.0            # only the rpm: 1400
+    assert with_spindle_override(feed, "per_min", 50.0).spindle_rpm == 1400.0
+    assert with_spindle_override(feed, "fixed", 50.0) is feed                           # tapping
