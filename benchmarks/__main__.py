@@ -4,7 +4,7 @@ import os
 import platform
 import sys
 
-BENCHMARKS = ("lathe", "mill_stock", "mill", "operation", "assembly", "analysis")
+BENCHMARKS = ("lathe", "mill_stock", "mill", "operation", "assembly", "analysis", "grading")
 
 
 def main(names: list[str]) -> int:
