@@ -6,6 +6,7 @@ no ack retries the same operation; `apply_save` is idempotent on its op_id.
 """
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Optional
 
@@ -19,18 +20,33 @@ from .models import Attempt, Exam, ExamSession, RosterEntry, User, utcnow
 from .security import sessions
 
 
-def session_user_id() -> Optional[int]:
-    """The signed-in user behind this socket's cookie, or None."""
+SESSION_RECHECK_S = 30.0    # a socket's sign-in is looked up again this often: a sign-out reaches sockets within it
+
+
+def session_user_id(fresh: bool = False) -> Optional[int]:
+    """The signed-in user behind this socket's cookie, or None. Every save asks, so a confirmed sign-in is
+    remembered for SESSION_RECHECK_S instead of costing a database read each time (`fresh` always reads)."""
+    token = request.cookies.get(sessions.COOKIE_NAME, "")
+    recent = current_app.extensions.setdefault("socket_sign_ins", {})
+    known = recent.get(token)
+    if not fresh and known is not None and time.monotonic() - known[1] < SESSION_RECHECK_S:
+        return known[0]
     settings = current_app.extensions["exam_settings"]
     with current_app.extensions["exam_db"].session(write=False) as db:
-        row = sessions.find_session(db, request.cookies.get(sessions.COOKIE_NAME, ""), utcnow(),
-                                    timedelta(minutes=settings.session_idle_minutes),
+        row = sessions.find_session(db, token, utcnow(), timedelta(minutes=settings.session_idle_minutes),
                                     timedelta(hours=settings.session_absolute_hours))
-        return row.user_id if row else None
+        user_id = row.user_id if row else None
+    if user_id is None:
+        recent.pop(token, None)
+    else:
+        if len(recent) > 20_000:      # bounded: forget everyone rather than grow
+            recent.clear()
+        recent[token] = (user_id, time.monotonic())
+    return user_id
 
 
 def on_connect(auth=None):
-    user_id = session_user_id()
+    user_id = session_user_id(fresh=True)
     if user_id is None:
         return False  # refuse the connection: deny by default
     if not _seb_proven(user_id, auth):

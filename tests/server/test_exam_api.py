@@ -4,10 +4,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from exam_server import create_app
-from exam_server.models import AuditEvent, ExamSession, RosterEntry
+from exam_server.models import AuditEvent, ExamSession, RosterEntry, UserSession, utcnow
 from tests.server.conftest import Browser
 
 
@@ -138,6 +138,9 @@ def test_saves_over_socketio_are_acked_after_commit(database_url, tmp_path, data
     assert socket.emit("save", {**op, "attempt_id": attempt_id + 999}, callback=True)["ok"] is False
     assert socket.emit("save", {"attempt_id": attempt_id, "seq": "x"}, callback=True)["error"]["code"] == "delivery.bad_op"
     socket.disconnect()
+    with database.transaction() as db:                   # every sign-in revoked: a new socket is refused at once
+        db.execute(update(UserSession).values(revoked_at=utcnow()))
+    assert not app.extensions["socketio"].test_client(app, flask_test_client=candidate.client).is_connected()
     app.extensions["exam_db"].dispose()
 
 
