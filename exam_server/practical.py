@@ -219,7 +219,7 @@ def task_summary(task: PracticalTask, drawing_url: str) -> dict:
     return {"id": task.code, "version": task.version, "title": task.title,
             "time_limit_min": data["time_limit_min"], "drawing_url": drawing_url,
             "description": data.get("description", ""), "instruments": instruments_for(task.machine_type),
-            "available_tools": data.get("available_tools", [])}
+            "available_tools": data.get("available_tools", []), "stock": data["machine"].get("stock")}
 
 
 def instruments_for(machine_type: str) -> list[dict]:
