@@ -13,7 +13,7 @@ import tempfile
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from exam_server import create_app, demo
@@ -86,6 +86,23 @@ def app(database_url, tmp_path):
                       "secret_key": "test-secret", "redis_url": REDIS_URL, "testing": True})
     yield app
     app.extensions["exam_db"].dispose()
+
+
+@pytest.fixture
+def socket_app(database_url, tmp_path):
+    """An app without the Redis message queue: Socket.IO's test client cannot run over one."""
+    app = create_app({"database_url": database_url, "instance_path": tmp_path / "socket-instance",
+                      "secret_key": "test-secret", "redis_url": "", "testing": True})
+    yield app
+    app.extensions["exam_db"].dispose()
+
+
+def theory_session(db):
+    """The demo's theory session (the demo also has practical ones; `first()` alone is not an order)."""
+    from exam_server.models import ExamPart, ExamSession
+
+    return db.execute(select(ExamSession).where(ExamSession.part == ExamPart.theory)
+                      .order_by(ExamSession.id)).scalars().first()
 
 
 @pytest.fixture
@@ -197,14 +214,13 @@ def sign_in(chrome, base, username, password):
 
 def start_demo_session(database, duration_s: int | None = None) -> tuple[str, str, str]:
     """Open check-in and start the demo session: the first seat's ticket, ID number and the room PIN."""
-    from sqlalchemy import select
 
     from exam_server import delivery
     from exam_server.accounts import find_user
-    from exam_server.models import ExamSession, utcnow
+    from exam_server.models import utcnow
 
     with database.transaction() as db:
-        session = db.execute(select(ExamSession)).scalars().first()
+        session = theory_session(db)
         if duration_s is not None:
             session.duration_s = duration_s
         examiner = find_user(db, "examiner_nj01")

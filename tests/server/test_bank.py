@@ -28,6 +28,7 @@ from exam_server.models import (AssembledPaper, Assembly, Attempt, AuditEvent, B
                                 BankItemVersion, ExamSession, JobType, Response, RosterEntry, SaveOperation,
                                 SealedPaper, SubmitKind, utcnow)
 from exam_server.papers import assembled, candidate_view
+from tests.server.conftest import theory_session
 
 from .conftest import PAPER_KEY, SERVER_URL
 
@@ -126,7 +127,7 @@ def machining_centre(db) -> JobType:
 
 
 def demo_session(db) -> ExamSession:
-    return db.execute(select(ExamSession)).scalars().first()
+    return theory_session(db)
 
 
 def data_key(db, session) -> bytes:

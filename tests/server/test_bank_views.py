@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from exam_server import i18n, papers
 from exam_server.models import AssembledPaper, BankItem, BankItemVersion, ExamSession, JobType
+from tests.server.conftest import theory_session
 
 from .conftest import start_demo_session
 from .test_bank import (GOOD_ROWS, _retire_singles_of_leaf_but_one_point, assemble_demo, bank_template,  # noqa: F401
@@ -26,7 +27,7 @@ def ids(database) -> dict:
         centre = db.execute(select(JobType).where(JobType.name == "加工中心操作工")).scalar_one()
         version = db.execute(select(BankItemVersion).order_by(BankItemVersion.id)).scalars().first()
         return {"job_type_id": centre.id, "level": 4, "item_id": version.bank_item_id, "version_id": version.id,
-                "session_id": db.execute(select(ExamSession.id)).scalars().first(), "action": "review"}
+                "session_id": theory_session(db).id, "action": "review"}
 
 
 def upload(browser, job_type_id: int, data: bytes, fmt: str = "xlsx"):

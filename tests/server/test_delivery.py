@@ -16,11 +16,11 @@ from exam_server.errors import UserError
 from exam_server.models import (AdjustmentKind, Attempt, AuditEvent, ExamSession, Response, RosterEntry, SaveOperation,
                                 SubmitKind, utcnow)
 from exam_server.timing import GRACE, Phase
-from tests.server.conftest import PAPER_KEY
+from tests.server.conftest import PAPER_KEY, theory_session
 
 
 def demo_session(db) -> ExamSession:
-    return db.execute(select(ExamSession)).scalars().first()
+    return theory_session(db)
 
 
 def running_session(database, t0):

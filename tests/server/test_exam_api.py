@@ -8,13 +8,13 @@ from sqlalchemy import select, update
 
 from exam_server import create_app
 from exam_server.models import AuditEvent, ExamSession, RosterEntry, UserSession, utcnow
-from tests.server.conftest import Browser
+from tests.server.conftest import Browser, theory_session
 
 
 @pytest.fixture
 def session_id(database):
     with database.session(write=False) as db:
-        return db.execute(select(ExamSession.id)).scalars().first()
+        return theory_session(db).id
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from exam_server import machines, practical
 from exam_server.demo_practical import EXAMPLES, example_task
@@ -26,25 +26,10 @@ def practical_example(folder: str):
 
 # ---- fixtures --------------------------------------------------------------------------------------------------
 
-def wire(app) -> None:
-    """Register the practical blueprints and the socket handler (until the lead adds them to app.py)."""
-    from exam_server import practical_events
-    from exam_server.views import practical_api, practical_bank
-    if "practical_api" not in app.blueprints:
-        app.register_blueprint(practical_api.bp)
-        app.register_blueprint(practical_bank.bp)
-        practical_events.register(app.extensions["socketio"])
-
-
 @pytest.fixture
-def papp(app, database):
-    """The app with the demo's practical sessions (added here until demo.load calls load_practical)."""
-    wire(app)
-    with database.transaction() as db:
-        if db.execute(select(func.count()).select_from(PracticalTask)).scalar_one() == 0:
-            from exam_server.demo_practical import load_practical
-            load_practical(db, utcnow())
-    return app
+def papp(socket_app):
+    """The app (without a message queue: the Socket.IO test client cannot run over one)."""
+    return socket_app
 
 
 def lathe_session_id(database) -> int:

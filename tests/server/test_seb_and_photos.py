@@ -60,13 +60,16 @@ def test_an_exam_that_requires_seb_refuses_other_browsers(new_browser, examiner,
     assert script.get(f"/api/attempts/{attempt_id}?client_id=browser-0002", headers=proof).status_code == 200
 
 
-def test_the_socket_needs_the_proof_too(app, new_browser, examiner, database, session_id):
+def test_the_socket_needs_the_proof_too(socket_app, examiner, database, session_id):
+    from tests.server.conftest import Browser
+
+    app = socket_app
     require_seb(database)
     pin = open_and_start(examiner, session_id)
     ticket, id_number, _ = seat(database, session_id, 2)
     page = "http://localhost/exam/2"
     proof = {"url": page, "hash": seb.key_hash(page, KEY)}
-    candidate = new_browser()
+    candidate = Browser(app.test_client())
     assert check_in(candidate, ticket, id_number, pin, {seb.JS_HASH_HEADER: proof["hash"],
                                                         seb.JS_URL_HEADER: page}).status_code == 200
     socketio = app.extensions["socketio"]
