@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     choice.add_argument("--config-key", help="the SEB Config Key of the exam's .seb settings (64 hex digits)")
     choice.add_argument("--off", action="store_true", help="no longer require SEB")
 
+    grading = commands.add_parser("grading", help="grading jobs").add_subparsers(dest="action", required=True)
+    worker = grading.add_parser("worker", help="run one grading worker (next to the servers' own pools)")
+    worker.add_argument("--celery", action="store_true", help="a Celery worker on EXAM_CELERY_BROKER_URL")
+
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)

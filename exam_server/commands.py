@@ -18,7 +18,7 @@ def run(args) -> int:
     handler = {("db", "upgrade"): _db_upgrade, ("demo", "load"): _demo_load, ("user", "create"): _user_create,
                ("audit", "verify"): _audit_verify, ("serve", None): _serve,
                ("cluster", None): _cluster,
-               ("exam", "seb"): _exam_seb}[(args.command, getattr(args, "action", None))]
+               ("exam", "seb"): _exam_seb, ("grading", "worker"): _grading_worker}[(args.command, getattr(args, "action", None))]
     try:
         return handler(settings, args)
     except UserError as exc:
@@ -112,6 +112,17 @@ def _exam_seb(settings: Settings, args) -> int:
     return 0
 
 
+def _grading_worker(settings: Settings, args) -> int:
+    from . import grading_jobs
+
+    if args.celery:
+        if not grading_jobs.broker_url():
+            raise UserError("cli.grading_needs_broker")
+        grading_jobs.celery_worker_main()
+        return 0
+    return grading_jobs.standalone_worker(_database(settings).url)
+
+
 def _audit_verify(settings: Settings, args) -> int:
     from . import audit
 
@@ -147,6 +158,9 @@ def _serve(settings: Settings, args) -> int:
     app = create_app()
     socketio = app.extensions["socketio"]
     socketio.start_background_task(run_forever, app, socketio.sleep)
+    from .grading_jobs import start_for_server
+
+    start_for_server(app, socketio)   # grading workers (processes), or with a broker the Celery resender
     host, port = args.host or settings.host, args.port or settings.port
     print(_say(settings, "cli.serving", url=f"http://{host}:{port}"))
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -370,6 +370,9 @@ def _close(db: Session, attempt: Attempt, at: datetime, kind: SubmitKind, actor:
     audit.record(db, f"attempt_{kind.value}", actor=actor, actor_name="" if actor else "sweeper",
                  object_type="attempt", object_id=attempt.id, now=now,
                  data={"answers": count, "hash": digest, "finished_at": at.isoformat()})
+    from .scoring import on_attempt_closed   # grading builds on delivery
+
+    on_attempt_closed(db, attempt, now)      # queued in the same transaction: a closed attempt is always graded
     return {"answers": count, "hash": digest, "submitted_at": at.isoformat()}
 
 

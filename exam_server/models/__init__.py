@@ -6,6 +6,8 @@ from .bank import (AssembledPaper, Assembly, BankBlueprint, BankItem, BankItemVe
 from .base import Base, utcnow
 from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, IntegrityEvent, IntegrityKind, Pause,
                     Response, RosterEntry, SaveOperation, SealedPaper, SubmitKind, TimeAdjustment)
+from .grading import (Appeal, AppealReview, ExaminerFinding, GradingJob, ManualMark, RegradeRun, ScoreOverride,
+                      ScoreReport)
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
 from .practical import (PracticalAssignment, PracticalPart, PracticalPartTask, PracticalTask, TaskStatus,
@@ -19,4 +21,6 @@ __all__ = [
     "ItemStatus", "BankItem", "BankItemVersion", "BankBlueprint", "BankPaperSpec", "Assembly", "AssembledPaper",
     "ItemAnalysis", "ItemStatistic",
     "TaskStatus", "PracticalTask", "PracticalPart", "PracticalPartTask", "PracticalAssignment", "TraceEvent",
+    "GradingJob", "ScoreReport", "ManualMark", "ScoreOverride", "ExaminerFinding", "RegradeRun", "Appeal",
+    "AppealReview",
 ]
