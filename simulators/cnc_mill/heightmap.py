@@ -7,6 +7,12 @@ the cell centre in work coordinates, mm. Columns the tool went through keep the 
 Each move touches only the window of cells under its swept box, and the values come from the same
 analytic bottom functions as the exact model (:func:`simulators.cnc_mill.stock.bottom`), evaluated in
 float64; only the exported copy is float32 (rounding ≤ 2e-6 mm for |z| < 64 mm).
+
+Memory (issue #9: 8 MB per mill session). The master ``z`` stays float64 although it is drawn as float32: the
+crash checks (workpiece.py) compare it with the envelope shrunk by 1e-6 mm, and float32's rounding (up to 1.9e-6
+mm below |z| = 64) would move that decision. ``floor``, the raw stock's bottom, depends on Y only for both stock
+kinds (a block, a bar lying along X), so it is one column ``(ny, 1)`` that broadcasts (:meth:`floor_at`), not a
+second ``(ny, nx)`` array: 8 bytes a cell in all (a 100 × 80 block at 0.1 mm: 6.4 MB).
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from .stock import RawStock, Sweep, bottom, segment_distance2
 
 
 class Heightmap:
-    """float64 master grid over the raw stock's footprint; ``cell`` in mm."""
+    """float64 master grid over the raw stock's footprint; ``cell`` in mm; ``floor`` broadcasts (see above)."""
 
     def __init__(self, raw: RawStock, cell: float = 0.1):
         if cell <= 0.0:
@@ -32,7 +38,7 @@ class Heightmap:
         self.dx, self.dy = (x1 - x0) / self.nx, (y1 - y0) / self.ny     # = cell when it divides the stock
         self.xs = x0 + (np.arange(self.nx) + 0.5) * self.dx
         self.ys = y0 + (np.arange(self.ny) + 0.5) * self.dy
-        self.floor = raw.bottom0(self.xs[None, :], self.ys[:, None])
+        self.floor = _floor(raw, self.xs, self.ys)
         self.z = raw.top0(self.xs[None, :], self.ys[:, None]).copy()
 
     def window(self, box: tuple[float, float, float, float, float]) -> tuple[slice, slice] | None:
@@ -70,16 +76,37 @@ class Heightmap:
             return
         self.lower(win, self.sweep_bottom(sweep, win))
 
+    def floor_at(self, win: tuple[slice, slice]) -> np.ndarray:
+        """The raw bottom under a window, broadcastable against ``z[win]`` (shape (nr, 1) or (nr, nc))."""
+        rows, cols = win
+        return self.floor[rows] if self.floor.shape[1] == 1 else self.floor[rows, cols]
+
+    def display(self, win: tuple[slice, slice]) -> np.ndarray:
+        """The float32 display values of a window: the top, or the bottom where cut through. Rounding is
+        monotonic, so rounding first and taking the maximum after gives the same values as the other way
+        round, without a float64 temporary the size of the window."""
+        out = self.z[win].astype(np.float32)
+        return np.maximum(out, self.floor_at(win).astype(np.float32), out=out)
+
     def lower(self, win: tuple[slice, slice], values: np.ndarray) -> None:
         """Lower the window to ``values`` where they are below the current top."""
         np.minimum(self.z[win], values, out=self.z[win])
 
     def export(self) -> np.ndarray:
         """The float32 display array, shape (ny, nx)."""
-        return np.maximum(self.z, self.floor).astype(np.float32)
+        return self.display((slice(None), slice(None)))
 
     def cell_of(self, x: float, y: float) -> tuple[int, int]:
         """(row, column) of the cell containing (x, y)."""
         c = min(self.nx - 1, max(0, math.floor((x - self.origin[0]) / self.dx)))
         r = min(self.ny - 1, max(0, math.floor((y - self.origin[1]) / self.dy)))
         return r, c
+
+
+def _floor(raw: RawStock, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The raw bottom at the cell centres: one column when it is the same in the first and the last column
+    (a block or a bar along X: it depends on Y only), else the full (ny, nx) array."""
+    first = raw.bottom0(xs[:1][None, :], ys[:, None])
+    if np.array_equal(first, raw.bottom0(xs[-1:][None, :], ys[:, None])):
+        return first
+    return raw.bottom0(xs[None, :], ys[:, None])

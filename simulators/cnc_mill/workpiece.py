@@ -227,7 +227,7 @@ class Workpiece:
         removed = 0.0
         if win is not None and tapping:
             b = self.grid.sweep_bottom(sweep, win)
-            removed = float((self.grid.z[win] - np.maximum(b, self.grid.floor[win])).max())
+            removed = float((self.grid.z[win] - np.maximum(b, self.grid.floor_at(win))).max())
             self.grid.lower(win, b)
         elif win is not None:
             self.grid.lower_sweep(sweep, win)
@@ -257,7 +257,7 @@ class Workpiece:
         win = self.grid.window(sweep.box)
         if win is not None:
             b = self.grid.sweep_bottom(sweep, win)
-            deepest = float((self.grid.z[win] - np.maximum(b, self.grid.floor[win])).max())
+            deepest = float((self.grid.z[win] - np.maximum(b, self.grid.floor_at(win))).max())
         if deepest > 0.0:
             return deepest
         xs, ys = _edges(sweep)

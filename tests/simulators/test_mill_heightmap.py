@@ -52,7 +52,8 @@ def test_cut_through_shows_the_bottom():
     wp, crashes = run([mv("rapid", 1, 5, (0, 0, 20), (0, 0, 2)), mv("feed", 2, 5, (0, 0, 2), (0, 0, -29.9))])
     assert crashes == []
     # at the axis the 118° point is at -29.9: still 0.1 above the bottom
-    assert float(wp.heightmap()[399, 499]) == pytest.approx(-29.9 + 0.05 * math.sqrt(2.0) / math.tan(math.radians(59.0)), abs=1e-5)
+    point = -29.9 + 0.05 * math.sqrt(2.0) / math.tan(math.radians(59.0))
+    assert float(wp.heightmap()[399, 499]) == pytest.approx(point, abs=1e-5)
 
 
 def test_round_bar_top():
@@ -69,7 +70,8 @@ def test_round_bar_top():
 def test_cells_exactly_on_a_wall_agree_with_the_exact_model():
     # T1 slot along X at y -0.05 and a diagonal one: walls pass through cell centres (y 4.95 is row 449)
     # or near them; whichever side a tie falls on, the display and the exact model must agree
-    wp, _ = run([mv("rapid", 1, 1, (-60, -0.05, 20), (-60, -0.05, -2)), mv("feed", 2, 1, (-60, -0.05, -2), (10, -0.05, -2)),
+    wp, _ = run([mv("rapid", 1, 1, (-60, -0.05, 20), (-60, -0.05, -2)),
+                 mv("feed", 2, 1, (-60, -0.05, -2), (10, -0.05, -2)),
                  mv("feed", 3, 1, (10, -0.05, -2), (30.05, 20.05, -3))])
     hm = wp.heightmap()
     xs, ys = wp.grid.xs, wp.grid.ys
@@ -100,3 +102,64 @@ def test_flat_line_fast_path_equals_the_general_bottom(a, b):
     slow.lower(win, slow.sweep_bottom(sweep, win))
     assert np.array_equal(fast.z, slow.z)
     assert np.count_nonzero(fast.z != before) > 0         # the move did cut something in this test
+
+
+# ------------------------------------------------------------------------------------------ memory (issue #9)
+
+@pytest.mark.parametrize("spec, bottom_of_row_0", [
+    (dict(kind="block"), -30.0),                                             # the 30 mm block's bottom face
+    (dict(kind="bar", length=100.0, diameter=40.0), -20.0 - math.sqrt(400.0 - 19.95 ** 2))])  # row 0: y −19.95
+def test_floor_is_one_column_equal_to_the_raw_bottom_everywhere(spec, bottom_of_row_0):
+    from simulators.cnc_mill.workpiece import StockSpec
+    grid = Workpiece(StockSpec(**spec)).grid
+    assert grid.floor.shape == (grid.ny, 1)                                  # not a second (ny, nx) array
+    full = grid.raw.bottom0(grid.xs[None, :], grid.ys[:, None])
+    assert np.array_equal(np.broadcast_to(grid.floor, full.shape), full)
+    assert float(grid.floor[0, 0]) == pytest.approx(bottom_of_row_0, abs=1e-12)
+    win = (slice(10, 30), slice(100, 140))
+    assert np.array_equal(np.broadcast_to(grid.floor_at(win), (20, 40)), full[win])
+
+
+def test_cut_through_cells_show_the_stock_bottom():
+    # T5 (Ø8.5 drill, 118°) to tip z −31 at the centre: through the 30 mm block (and into the vise bed: a crash,
+    # but the move still removes what it swept). Cell (399, 499), centre (−0.05, −0.05), 0.05√2 from the axis,
+    # is cut to −31 + 0.05√2 / tan 59° = −30.958 and shows the bottom −30.
+    wp, crashes = run([mv("rapid", 1, 5, (0, 0, 20), (0, 0, 2)), mv("feed", 2, 5, (0, 0, 2), (0, 0, -31))])
+    assert [c.kind for c in crashes] == ["vise_contact"]
+    assert float(wp.grid.z[399, 499]) == pytest.approx(-31.0 + 0.05 * math.sqrt(2.0) / math.tan(math.radians(59.0)))
+    assert float(wp.heightmap()[399, 499]) == -30.0
+    assert float(wp.heightmap()[399, 560]) == 0.0                            # x 6.05: outside the Ø8.5 hole
+
+
+def test_display_equals_the_float64_maximum_rounded():
+    # the display is float32(max(z, floor)) computed in float64; rounding first must give the same bits
+    wp, _ = run([mv("rapid", 1, 3, (-60, 0.013, 20), (-60, 0.013, -3.3)),
+                 mv("feed", 2, 3, (-60, 0.013, -3.3), (60, 7.1, -2.7)),              # sloped ball: arbitrary values
+                 mv("rapid", 3, 3, (60, 7.1, -2.7), (60, 7.1, 20)),
+                 mv("rapid", 4, 5, (20, 20, 20), (20, 20, 2)), mv("feed", 5, 5, (20, 20, 2), (20, 20, -29.99))])
+    grid = wp.grid
+    expected = np.maximum(grid.z, np.broadcast_to(grid.floor, grid.z.shape)).astype(np.float32)
+    assert np.array_equal(wp.heightmap(), expected)
+    assert np.count_nonzero(expected < 0.0) > 1000                            # the moves did cut
+
+
+def test_tile_tracker_keeps_a_digest_per_tile_not_a_copy():
+    from simulators.cnc_mill.tiles import TileTracker
+    tracker = TileTracker(Workpiece().grid)
+    # 800 × 1000 cells in 32 × 32 tiles: 25 × 32 = 800 tiles of 16 bytes (the float32 copy was 3.2 MB)
+    assert len(tracker.sent) == 25 * 32
+    assert {len(d) for d in tracker.sent.values()} == {16}
+
+
+def test_a_change_of_one_float32_step_is_sent_and_a_signed_zero_is_not():
+    from simulators.cnc_mill.tiles import TileTracker, decode
+    grid = Workpiece().grid
+    tracker = TileTracker(grid)
+    below_zero = float(np.nextafter(np.float32(0.0), np.float32(-1.0)))     # the float32 just under 0: −1.4e-45
+    grid.z[5, 40] = below_zero                                                # tile (0, 1): columns 32..63
+    grid.z[5, 70] = -0.0                                                      # tile (0, 2): equal to 0.0
+    tracker.touch((-50.0, -42.0, -40.0, -39.0))                               # columns 0..80, rows 0..10
+    tiles = tracker.changed()
+    assert [(t["row"], t["col"]) for t in tiles] == [(0, 1)]
+    assert float(decode(tiles[0])[5, 8]) == below_zero
+    assert tracker.changed() == []
