@@ -97,6 +97,21 @@ def socket_app(database_url, tmp_path):
     app.extensions["exam_db"].dispose()
 
 
+@pytest.fixture
+def session_id(database):
+    """The demo theory session's id."""
+    with database.session(write=False) as db:
+        return theory_session(db).id
+
+
+@pytest.fixture
+def examiner(new_browser):
+    """The demo station's examiner, signed in."""
+    browser = new_browser()
+    browser.login("examiner_nj01")
+    return browser
+
+
 def theory_session(db):
     """The demo's theory session (the demo also has practical ones; `first()` alone is not an order)."""
     from exam_server.models import ExamPart, ExamSession

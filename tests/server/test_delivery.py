@@ -163,7 +163,8 @@ def test_sweeper_closes_abandoned_attempts_at_their_deadline(database):
         entries = demo_session(db).roster
         abandoned = delivery.start_attempt(db, entries[0], t0)
         extended = delivery.start_attempt(db, entries[1], t0)
-        delivery.adjust_time(db, extended, 1800, AdjustmentKind.accommodation, "听障考生", find_user(db, "examiner_nj01"), t0)
+        examiner = find_user(db, "examiner_nj01")
+        delivery.adjust_time(db, extended, 1800, AdjustmentKind.accommodation, "听障考生", examiner, t0)
     deadline = t0 + timedelta(minutes=120)
     with database.transaction() as db:
         assert delivery.sweep(db, deadline + GRACE) == 0               # still inside the grace window

@@ -3,25 +3,11 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from sqlalchemy import select, update
 
 from exam_server import create_app
-from exam_server.models import AuditEvent, ExamSession, RosterEntry, UserSession, utcnow
-from tests.server.conftest import Browser, theory_session
-
-
-@pytest.fixture
-def session_id(database):
-    with database.session(write=False) as db:
-        return theory_session(db).id
-
-
-@pytest.fixture
-def examiner(new_browser):
-    browser = new_browser()
-    browser.login("examiner_nj01")
-    return browser
+from exam_server.models import AuditEvent, RosterEntry, UserSession, utcnow
+from tests.server.conftest import Browser
 
 
 def seat(database, session_id, number: int) -> RosterEntry:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from exam_server import seb
 from exam_server.models import Exam
-from tests.server.test_exam_api import examiner, open_and_start, seat, session_id  # noqa: F401 (fixtures)
+from tests.server.test_exam_api import open_and_start, seat
 
 KEY = "a" * 64
 EXAMCTL = Path(sys.executable).with_name("examctl")
