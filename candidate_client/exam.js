@@ -1,17 +1,20 @@
 // The theory exam in the browser. The server owns time and answers: this page shows the server's remaining
-// time (re-synced every 30 s and on reconnect) and saves every change through the outbox.
+// time (re-synced every 30 s, on reconnect and whenever the examiner changes it) and saves every change through
+// the outbox. A heartbeat every 3 s tells the examiner's dashboard this seat is alive (the transport's own
+// ping takes ~45 s to notice a dead peer); announcements show as dismissable banners; a pause covers the page.
 "use strict";
 (() => {
   const MESSAGES = JSON.parse(document.getElementById("messages").textContent);
   const CSRF = document.querySelector('meta[name="csrf-token"]').content;
   const ENTRY = Number(document.body.dataset.entry);
-  const RESYNC_MS = 30000, ACK_TIMEOUT_MS = 5000, TYPING_DEBOUNCE_MS = 400;
+  const RESYNC_MS = 30000, ACK_TIMEOUT_MS = 5000, TYPING_DEBOUNCE_MS = 400, HEARTBEAT_MS = 3000;
   const $ = (id) => document.getElementById(id);
   const tr = (key, values = {}) => (MESSAGES[key] || key).replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
 
   const state = {
     attemptId: 0, paper: null, answers: {}, index: 0, seq: 0, phase: "active",
     remainingMs: 0, syncedAt: 0, warned: new Set(), finished: false, submitting: false, retryMs: 1000,
+    savedAt: null,
   };
   let outbox, socket, flushing = false, retryTimer = 0;
   // One browser at a time: this tab's id survives reloads (sessionStorage), a second tab gets its own.
@@ -59,13 +62,17 @@
       }
     }
     if (state.phase === "paused") showBanner("warning", tr("exam.paused"));
-    if (ms <= 0 && state.paper) finish(true);
+    showPaused(state.phase === "paused" && !state.finished);
+    if (ms <= 0 && state.paper && state.phase !== "paused") finish(true);
   }
 
   async function resync() {
     try {
       syncClock(await api("GET", `/api/attempts/${state.attemptId}?client_id=${CLIENT}`));
-      if (["submitted", "voided"].includes(state.phase)) showFinished(null, true);
+      if (["submitted", "voided"].includes(state.phase) && !state.finished) {
+        showFinished(null, !state.closedBy);
+        if (state.closedBy) $("receipt").append(element("p", { id: "closed-by-examiner" }, tr(`exam.monitor.${state.closedBy}`)));
+      }
     } catch (error) {
       if (error.code === "delivery.taken_over") stopHere(error.message);
       /* otherwise offline: the local countdown continues from the last sync */
@@ -117,6 +124,7 @@
           await outbox.remove(op.op_id);
         }
         state.retryMs = 1000;
+        state.savedAt = performance.now();
         setOnline(true);
         $("save-status").textContent = tr("exam.saved_at", {
           time: new Date().toLocaleTimeString("zh-CN", { hour12: false }) });
@@ -133,6 +141,65 @@
   }
 
   function setOnline(online) { $("offline").hidden = online; }
+
+  // ---- the examiner's dashboard: heartbeat, announcements, pause -----------------------------------------
+  function heartbeat(extra = {}) {
+    if (!socket || !socket.connected || state.finished) return;
+    const answeredCount = state.paper ? items().filter(answered).length : 0;
+    socket.emit("heartbeat", { attempt_id: state.attemptId, answered: answeredCount,
+                               total: state.paper ? items().length : 0, pending: pendingCount,
+                               ...(state.savedAt === null ? {} : { saved_ago_ms: Math.round(performance.now() - state.savedAt) }),
+                               ...extra });
+  }
+  let pendingCount = 0;
+
+  const dismissed = new Set(JSON.parse(sessionStorage.getItem("exam-dismissed") || "[]"));
+
+  function showAnnouncement(announcement) {
+    if (dismissed.has(announcement.id) || document.getElementById(`announcement-${announcement.id}`)) return;
+    const close = element("button", { type: "button", className: "dismiss", textContent: tr("exam.monitor.dismiss") });
+    const banner = element("div", { id: `announcement-${announcement.id}`, className: "banner warning announcement",
+                                    role: "alert" },
+                           element("strong", {}, `${tr("exam.monitor.announcement")}：`),
+                           element("span", { className: "announcement-text" }, announcement.text), " ", close);
+    close.addEventListener("click", () => {
+      dismissed.add(announcement.id);
+      sessionStorage.setItem("exam-dismissed", JSON.stringify([...dismissed]));
+      banner.remove();
+    });
+    $("warning").after(banner);
+  }
+
+  async function loadAnnouncements() {
+    try {
+      const data = await api("GET", `/api/attempts/${state.attemptId}/announcements`);
+      data.announcements.forEach(showAnnouncement);
+    } catch (error) { /* offline: shown when the connection returns */ }
+  }
+
+  function showPaused(paused) {
+    let overlay = $("paused-overlay");
+    if (!overlay && !paused) return;
+    if (!overlay) {
+      overlay = element("div", { id: "paused-overlay", role: "alertdialog" },
+                        element("p", {}, tr("exam.monitor.paused_overlay")));
+      Object.assign(overlay.style, { position: "fixed", inset: "0", background: "rgba(30, 30, 30, 0.75)",
+                                     color: "#fff", fontSize: "1.6em", display: "flex", alignItems: "center",
+                                     justifyContent: "center", zIndex: "1000", textAlign: "center" });
+      document.body.append(overlay);
+    }
+    if (!paused && $("warning").textContent === tr("exam.paused")) $("warning").hidden = true;
+    overlay.hidden = !paused;
+    overlay.style.display = paused ? "flex" : "none";
+  }
+
+  function onMonitor(event) {
+    if (event.kind === "announcement") showAnnouncement(event.announcement);
+    else {                // time added, paused, resumed, submitted or voided by the examiner
+      if (["submitted", "voided"].includes(event.kind)) state.closedBy = event.kind;
+      resync();
+    }
+  }
 
   function showBanner(id, text) { $(id).textContent = text; $(id).hidden = false; }
 
@@ -285,6 +352,7 @@
   // ---- integrity signals: recorded for the examiners, never penalties by themselves --------------------
   function signal(kind, detail = "") {
     const payload = { attempt_id: state.attemptId, kind, detail };
+    heartbeat({ signal: kind });
     if (socket && socket.connected) socket.timeout(ACK_TIMEOUT_MS).emit("signal", payload, () => {});
     else api("POST", `/api/attempts/${state.attemptId}/signals`, { kind, detail }).catch(() => {});
   }
@@ -301,7 +369,8 @@
   // ---- connection and start ----------------------------------------------------------------------------
   function connect() {
     socket = io({ transports: ["websocket", "polling"], auth: { seb: window.sebProof() } });
-    socket.on("connect", () => { setOnline(true); resync(); flush(); });
+    socket.on("connect", () => { setOnline(true); resync(); flush(); heartbeat(); loadAnnouncements(); });
+    socket.on("monitor", onMonitor);
     socket.on("disconnect", () => flush());
   }
 
@@ -358,6 +427,7 @@
     watchIntegrity();
     setInterval(tick, 250);
     setInterval(resync, RESYNC_MS);
+    setInterval(async () => { pendingCount = (await outbox.pending()).length; heartbeat(); }, HEARTBEAT_MS);
     document.addEventListener("keydown", keyboard);
     $("font-smaller").addEventListener("click", () => fontSize(-2));
     $("font-larger").addEventListener("click", () => fontSize(2));

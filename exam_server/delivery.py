@@ -415,3 +415,58 @@ def overdue_candidates(db: Session, now: datetime) -> list[int]:
         .where(Attempt.submitted_at.is_(None), Attempt.voided_at.is_(None), Attempt.started_at.is_not(None)))
     return [attempt_id for attempt_id, started_at, duration_s, adjustment_s in rows
             if started_at + timedelta(seconds=duration_s + adjustment_s) + timing.GRACE < now]
+
+
+# ---- one candidate's pause, force-submission and voiding (the examiner's dashboard) -------------------
+
+def _require_open(attempt: Attempt, now: datetime, *phases: timing.Phase) -> timing.Clock:
+    state = clock(attempt, now)
+    if state.phase not in phases:
+        raise UserError("delivery.attempt_closed", 409)
+    return state
+
+
+def pause_attempt(db: Session, attempt: Attempt, examiner: User, reason: str, now: datetime) -> None:
+    """Stop one candidate's time (e.g. a workstation fault); the paused interval is credited back on resume."""
+    if not reason.strip():
+        raise UserError("delivery.reason_required")
+    _require_open(attempt, now, timing.Phase.active)
+    if any(p.resumed_at is None for p in attempt.own_pauses):
+        raise UserError("delivery.attempt_closed", 409)
+    db.add(Pause(exam_session_id=attempt.roster_entry.exam_session_id, attempt_id=attempt.id, paused_at=now,
+                 reason=reason[:300], paused_by_id=examiner.id))
+    db.flush()
+    db.expire(attempt, ["own_pauses"])
+    audit.record(db, "attempt_paused", actor=examiner, object_type="attempt", object_id=attempt.id, now=now,
+                 data={"reason": reason[:300]})
+
+
+def resume_attempt(db: Session, attempt: Attempt, examiner: User, now: datetime) -> None:
+    open_pauses = [p for p in attempt.own_pauses if p.resumed_at is None]
+    if not open_pauses:
+        raise UserError("delivery.not_paused", 409)
+    for pause in open_pauses:
+        pause.resumed_at, pause.resumed_by_id = now, examiner.id
+    db.flush()
+    db.expire(attempt, ["own_pauses"])
+    audit.record(db, "attempt_resumed", actor=examiner, object_type="attempt", object_id=attempt.id, now=now)
+
+
+def force_submit(db: Session, attempt: Attempt, examiner: User, now: datetime) -> dict:
+    """The examiner closes one attempt now (or at its deadline, if that already passed); returns the receipt."""
+    state = _require_open(attempt, now, timing.Phase.active, timing.Phase.paused, timing.Phase.expired)
+    for pause in attempt.own_pauses:
+        if pause.resumed_at is None:
+            pause.resumed_at, pause.resumed_by_id = now, examiner.id
+    return _close(db, attempt, min(now, state.deadline), SubmitKind.force_submitted, examiner, now)
+
+
+def void_attempt(db: Session, attempt: Attempt, examiner: User, reason: str, now: datetime) -> None:
+    """Void an attempt (a misconduct sanction or a candidate withdrawn): it closes and will not be graded."""
+    if not reason.strip():
+        raise UserError("delivery.reason_required")
+    if attempt.voided_at is not None:
+        raise UserError("delivery.attempt_closed", 409)
+    attempt.voided_at = now
+    audit.record(db, "attempt_voided", actor=examiner, object_type="attempt", object_id=attempt.id, now=now,
+                 data={"reason": reason[:300]})

@@ -56,9 +56,13 @@ export class MachineLink {
 
   connect() {
     if (typeof io !== "function") return;
-    this.socket = io({ transports: ["websocket", "polling"] });
+    this.socket = io({ transports: ["websocket", "polling"], auth: { seb: window.sebProof ? window.sebProof() : null } });
     this.socket.on("connect", () => { this.setOnline(true); this.flush(); });
     this.socket.on("disconnect", () => this.flush());
+    // The examiner's dashboard counts a seat alive by this heartbeat (the transport's ping notices a dead peer late).
+    setInterval(() => {
+      if (this.socket.connected) this.socket.emit("heartbeat", { attempt_id: this.attemptId, pending: this.seq - this.acked });
+    }, 3000);
   }
 
   /** The mode the candidate selected: the server's, or the last one asked for while keys are still on the way

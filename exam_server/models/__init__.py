@@ -8,6 +8,8 @@ from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, Integr
                     Response, RosterEntry, SaveOperation, SealedPaper, SubmitKind, TimeAdjustment)
 from .grading import (Appeal, AppealReview, ExaminerFinding, GradingJob, ManualMark, RegradeRun, ScoreOverride,
                       ScoreReport)
+from .monitoring import (Announcement, Incident, IncidentCategory, LateStart, MisconductRecord, MisconductTier,
+                         SessionReport, SupervisorAnnotation)
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
 from .practical import (PracticalAssignment, PracticalPart, PracticalPartTask, PracticalTask, TaskStatus,
@@ -23,4 +25,6 @@ __all__ = [
     "TaskStatus", "PracticalTask", "PracticalPart", "PracticalPartTask", "PracticalAssignment", "TraceEvent",
     "GradingJob", "ScoreReport", "ManualMark", "ScoreOverride", "ExaminerFinding", "RegradeRun", "Appeal",
     "AppealReview",
+    "Announcement", "LateStart", "IncidentCategory", "Incident", "MisconductTier", "MisconductRecord",
+    "SupervisorAnnotation", "SessionReport",
 ]
