@@ -43,7 +43,7 @@ INV_PHI = (math.sqrt(5.0) - 1.0) / 2.0
 Point3 = tuple[float, float, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # slots: a long session keeps thousands
 class Sweep:
     """The volume removed by one cutting envelope along one path, with its provenance.
 
