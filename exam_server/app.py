@@ -32,9 +32,10 @@ def build_app(test_config: dict | None = None) -> Flask:
     app.extensions["exam_db"] = Database(database_url)
 
     web.install(app)
-    from .views import api, auth, bank, client, exam_api, grading, home, monitor, practical_api, practical_bank
+    from .views import (api, auth, bank, certificates, client, exam_api, grading, home, monitor, practical_api,
+                        practical_bank)
     for blueprint in (auth.bp, home.bp, api.bp, exam_api.bp, client.bp, bank.bp, practical_api.bp, practical_bank.bp,
-                      grading.bp, monitor.bp):
+                      grading.bp, monitor.bp, certificates.bp):
         app.register_blueprint(blueprint)
     send_static = app.view_functions["static"]
     app.view_functions["static"] = public(lambda filename: send_static(filename=filename))

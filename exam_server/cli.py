@@ -68,9 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--heightmap", metavar="FILE.npy", help="mill only: save the display heightmap (float32, "
                      "shape (ny, nx), row 0 at the smallest Y) with numpy.save")
 
+    from .certificate_commands import register as register_certificates
     from .task_commands import register   # task check and replay: no database either
 
     register(commands)
+    register_certificates(commands)
     return parser
 
 

@@ -4,6 +4,8 @@ from .audit import AuditEvent, AuditHead
 from .bank import (AssembledPaper, Assembly, BankBlueprint, BankItem, BankItemVersion, BankPaperSpec, ItemAnalysis,
                    ItemStatistic, ItemStatus)
 from .base import Base, utcnow
+from .certificates import (Certificate, CertificateImport, CertificateSerial, PartScore, Result, ResultPart,
+                           SigningKey)
 from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, IntegrityEvent, IntegrityKind, Pause,
                     Response, RosterEntry, SaveOperation, SealedPaper, SubmitKind, TimeAdjustment)
 from .grading import (Appeal, AppealReview, ExaminerFinding, GradingJob, ManualMark, RegradeRun, ScoreOverride,
@@ -27,4 +29,5 @@ __all__ = [
     "AppealReview",
     "Announcement", "LateStart", "IncidentCategory", "Incident", "MisconductTier", "MisconductRecord",
     "SupervisorAnnotation", "SessionReport",
+    "PartScore", "ResultPart", "Result", "Certificate", "CertificateSerial", "SigningKey", "CertificateImport",
 ]

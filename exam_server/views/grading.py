@@ -7,10 +7,6 @@ only their own released report and files appeals against it. Anybody else's obje
 from __future__ import annotations
 
 import json
-import os
-from functools import lru_cache
-from pathlib import Path
-from typing import Optional
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -19,6 +15,7 @@ from .. import openapi, scoring
 from ..models import Appeal, Attempt, ExamSession, ManualMark, RegradeRun, Role, ScoreOverride
 from ..security.access import public, requires
 from ..web import get_db, json_body, t
+from ..fonts import cjk_font
 from .scopes import attempt_organisation, session_organisation
 
 bp = Blueprint("grading", __name__)
@@ -354,19 +351,6 @@ def file_appeal(attempt_id: int):
 # ---- PDF -------------------------------------------------------------------------------------------------------
 # fpdf2 with a CJK font from the machine (fonts-noto-cjk); nothing is fetched. Without such a font the route
 # answers 409 and the HTML page's print stylesheet is the way to paper.
-
-FONT_CANDIDATES = (("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),     # index 2: Simplified Chinese
-                   ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
-                   ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0))
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> Optional[tuple[str, int]]:
-    configured = os.environ.get("EXAM_PDF_FONT", "")
-    if configured and Path(configured).exists():
-        return configured, 0
-    return next(((path, index) for path, index in FONT_CANDIDATES if Path(path).exists()), None)
-
 
 def pdf_response(context: dict, filename: str):
     font = cjk_font()
