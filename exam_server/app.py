@@ -32,10 +32,10 @@ def build_app(test_config: dict | None = None) -> Flask:
     app.extensions["exam_db"] = Database(database_url)
 
     web.install(app)
-    from .views import (api, auth, bank, certificates, client, exam_api, grading, home, monitor, practical_api,
-                        practical_bank)
+    from .views import (api, auth, bank, certificates, client, competitions, exam_api, grading, home, monitor,
+                        practical_api, practical_bank)
     for blueprint in (auth.bp, home.bp, api.bp, exam_api.bp, client.bp, bank.bp, practical_api.bp, practical_bank.bp,
-                      grading.bp, monitor.bp, certificates.bp):
+                      grading.bp, monitor.bp, certificates.bp, competitions.bp):
         app.register_blueprint(blueprint)
     send_static = app.view_functions["static"]
     app.view_functions["static"] = public(lambda filename: send_static(filename=filename))
@@ -47,10 +47,11 @@ def build_app(test_config: dict | None = None) -> Flask:
     transports = {"transports": ["websocket"]} if settings.websocket_only else {}
     socketio = SocketIO(app, async_mode=settings.async_mode, message_queue=settings.redis_url or None,
                         max_http_buffer_size=64 * 1024, **transports)
-    from . import events, monitor_events, practical_events
+    from . import competition_events, events, monitor_events, practical_events
     events.register(socketio)
     practical_events.register(socketio)
     monitor_events.register(socketio)
+    competition_events.register(socketio)
     return app
 
 

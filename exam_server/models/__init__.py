@@ -6,6 +6,8 @@ from .bank import (AssembledPaper, Assembly, BankBlueprint, BankItem, BankItemVe
 from .base import Base, utcnow
 from .certificates import (Certificate, CertificateImport, CertificateSerial, PartScore, Result, ResultPart,
                            SigningKey)
+from .competitions import (BoardSnapshot, Competition, CompetitionAward, CompetitionEntry, CompetitionRound,
+                           CompetitionScoreEvent, Delegation, EntryMember, RevealStepRecord)
 from .exams import (AdjustmentKind, Attempt, Exam, ExamPart, ExamSession, IntegrityEvent, IntegrityKind, Pause,
                     Response, RosterEntry, SaveOperation, SealedPaper, SubmitKind, TimeAdjustment)
 from .grading import (Appeal, AppealReview, ExaminerFinding, GradingJob, ManualMark, RegradeRun, ScoreOverride,
@@ -25,9 +27,11 @@ __all__ = [
     "ItemStatus", "BankItem", "BankItemVersion", "BankBlueprint", "BankPaperSpec", "Assembly", "AssembledPaper",
     "ItemAnalysis", "ItemStatistic",
     "TaskStatus", "PracticalTask", "PracticalPart", "PracticalPartTask", "PracticalAssignment", "TraceEvent",
-    "GradingJob", "ScoreReport", "ManualMark", "ScoreOverride", "ExaminerFinding", "RegradeRun", "Appeal",
-    "AppealReview",
     "Announcement", "LateStart", "IncidentCategory", "Incident", "MisconductTier", "MisconductRecord",
     "SupervisorAnnotation", "SessionReport",
     "PartScore", "ResultPart", "Result", "Certificate", "CertificateSerial", "SigningKey", "CertificateImport",
+    "Competition", "CompetitionRound", "Delegation", "CompetitionEntry", "EntryMember", "CompetitionScoreEvent",
+    "RevealStepRecord", "BoardSnapshot", "CompetitionAward",
+    "GradingJob", "ScoreReport", "ManualMark", "ScoreOverride", "ExaminerFinding", "RegradeRun", "Appeal",
+    "AppealReview",
 ]
