@@ -97,6 +97,27 @@ def prepare(url: str, candidates: int, paper_key: bytes) -> tuple[int, str, list
     return session_id, pin, people
 
 
+@contextlib.contextmanager
+def scratch_database(server_url: str | None):
+    """A fresh database on the given PostgreSQL server for the run, dropped afterwards (None: SQLite)."""
+    if not server_url:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"loadtest_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def acked_in_database(url: str, op_ids: set[str]) -> int:
     from sqlalchemy import select
 
@@ -307,8 +328,8 @@ def main(argv=None) -> int:
     parser.add_argument("--kill-after", type=float, metavar="S",
                         help="kill -9 the server S seconds into the steady phase and start it again")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("EXAM_DATABASE_URL") or f"sqlite:///{tmp}/load.db"
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(os.environ.get("EXAM_DATABASE_URL")) as server_url:
+        url = server_url or f"sqlite:///{tmp}/load.db"
         paper_key = os.urandom(32)
         _, pin, people = prepare(url, args.candidates, paper_key)
         port = free_port()

@@ -1,8 +1,9 @@
 """argon2id at the OWASP ASVS minimum (t=2, m=19 MiB, p=1): about 40 ms a verify on these machines, so a
 thousand candidates logging in at once do not stall a two-core server for minutes.
 
-argon2 releases the GIL, so under gevent it runs on the hub's native thread pool: the loop keeps serving
-sockets while a hash is computed, and both cores work. The room PIN is one secret checked by every candidate
+argon2 releases the GIL, so under gevent it runs on a small native thread pool: the loop keeps serving sockets
+while a hash is computed, both cores work, and no more hashes run at once than there are cores (each holds its
+19 MiB while it runs; ten at once would keep 190 MB of arenas). The room PIN is one secret checked by every candidate
 of a session, so its successful checks are remembered (as a digest, in memory) and cost one hash per process.
 """
 from __future__ import annotations
@@ -56,13 +57,20 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def _off_loop(fn, *args):
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is not None and monkey.is_module_patched("threading"):
-        import gevent
+HASH_THREADS = 2    # as many hashes at once as there are cores: each holds 19 MiB while it runs
+_pool = None
 
-        return gevent.get_hub().threadpool.apply(fn, args)
-    return fn(*args)
+
+def _off_loop(fn, *args):
+    global _pool
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return fn(*args)
+    if _pool is None:
+        from gevent.threadpool import ThreadPool
+
+        _pool = ThreadPool(HASH_THREADS)
+    return _pool.apply(fn, args)
 
 
 def needs_rehash(password_hash: str) -> bool:
