@@ -221,10 +221,25 @@ def begin_exam(chrome) -> None:
 def sign_in(chrome, base, username, password):
     from selenium.webdriver.common.by import By
 
+    from selenium.webdriver.support.ui import WebDriverWait
+
     chrome.get(base + "/login")
+    login_page = chrome.find_element(By.TAG_NAME, "html")
     chrome.find_element(By.ID, "username").send_keys(username)
     chrome.find_element(By.ID, "password").send_keys(password)
     chrome.find_element(By.ID, "login-submit").click()
+    # click() does not wait for the form's navigation: wait until the login page has been replaced
+    WebDriverWait(chrome, 15, poll_frequency=0.1).until(lambda d: _replaced(login_page))
+
+
+def _replaced(element) -> bool:
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        element.tag_name
+        return False
+    except StaleElementReferenceException:
+        return True
 
 
 def start_demo_session(database, duration_s: int | None = None) -> tuple[str, str, str]:
