@@ -1,5 +1,6 @@
 """The data model: one module per area, every table defined here and nowhere else."""
 from .accounts import STAFF_ROLES, LoginThrottle, Role, RoleAssignment, User, UserSession
+from .affairs import Duty, ExamPlan, IdType, PlanStation, Registration, SessionStaff
 from .audit import AuditEvent, AuditHead
 from .bank import (AssembledPaper, Assembly, BankBlueprint, BankItem, BankItemVersion, BankPaperSpec, ItemAnalysis,
                    ItemStatistic, ItemStatus)
@@ -34,4 +35,5 @@ __all__ = [
     "RevealStepRecord", "BoardSnapshot", "CompetitionAward",
     "GradingJob", "ScoreReport", "ManualMark", "ScoreOverride", "ExaminerFinding", "RegradeRun", "Appeal",
     "AppealReview",
+    "ExamPlan", "PlanStation", "IdType", "Registration", "Duty", "SessionStaff",
 ]
