@@ -15,6 +15,7 @@ from .grading import (Appeal, AppealReview, ExaminerFinding, GradingJob, ManualM
                       ScoreReport)
 from .monitoring import (Announcement, Incident, IncidentCategory, LateStart, MisconductRecord, MisconductTier,
                          SessionReport, SupervisorAnnotation)
+from .transfer import ReceivedPackage, ResultBundle, SessionPackage, StationNode, TrustedHub
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
 from .practical import (PracticalAssignment, PracticalPart, PracticalPartTask, PracticalTask, TaskStatus,
@@ -36,4 +37,5 @@ __all__ = [
     "GradingJob", "ScoreReport", "ManualMark", "ScoreOverride", "ExaminerFinding", "RegradeRun", "Appeal",
     "AppealReview",
     "ExamPlan", "PlanStation", "IdType", "Registration", "Duty", "SessionStaff",
+    "StationNode", "SessionPackage", "ResultBundle", "TrustedHub", "ReceivedPackage",
 ]

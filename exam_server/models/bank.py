@@ -152,7 +152,7 @@ class Assembly(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exam_session_id: Mapped[int] = mapped_column(ForeignKey("exam_sessions.id"), unique=True)
-    blueprint_id: Mapped[int] = mapped_column(ForeignKey("bank_blueprints.id"))
+    blueprint_id: Mapped[Optional[int]] = mapped_column(ForeignKey("bank_blueprints.id"))   # None: from a hub package
     paper_spec_id: Mapped[Optional[int]] = mapped_column(ForeignKey("bank_paper_specs.id"))
     mode: Mapped[str] = mapped_column(String(16))              # "loft": one paper per candidate
     seed: Mapped[int]
@@ -163,7 +163,7 @@ class Assembly(Base):
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
 
     exam_session: Mapped[ExamSession] = relationship()
-    blueprint: Mapped[BankBlueprint] = relationship()
+    blueprint: Mapped[Optional[BankBlueprint]] = relationship()
     paper_spec: Mapped[Optional[BankPaperSpec]] = relationship()
     papers: Mapped[list["AssembledPaper"]] = relationship(back_populates="assembly",
                                                           order_by="AssembledPaper.paper_index")
