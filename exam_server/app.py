@@ -37,6 +37,8 @@ def build_app(test_config: dict | None = None) -> Flask:
     for blueprint in (auth.bp, home.bp, api.bp, exam_api.bp, client.bp, bank.bp, practical_api.bp, practical_bank.bp,
                       grading.bp, monitor.bp, certificates.bp, competitions.bp):
         app.register_blueprint(blueprint)
+    from .views.nodes import bp as nodes_bp
+    app.register_blueprint(nodes_bp)
     send_static = app.view_functions["static"]
     app.view_functions["static"] = public(lambda filename: send_static(filename=filename))
     _refuse_undeclared_views(app)

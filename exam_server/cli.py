@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     worker = grading.add_parser("worker", help="run one grading worker (next to the servers' own pools)")
     worker.add_argument("--celery", action="store_true", help="a Celery worker on EXAM_CELERY_BROKER_URL")
 
+    node = commands.add_parser("node", help="a test centre's station node (EXAM_NODE_ROLE=station)"
+                               ).add_subparsers(dest="action", required=True)
+    init = node.add_parser("init", help="make this empty database a station node's: its station")
+    init.add_argument("--station", required=True, help="the station's code as the hub knows it, e.g. JS-NJ-01")
+    init.add_argument("--name", required=True, help="the station's name")
+    node.add_parser("key", help="print this instance's transfer public key (to register the node at the hub)")
+
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)

@@ -18,7 +18,8 @@ def run(args) -> int:
     handler = {("db", "upgrade"): _db_upgrade, ("demo", "load"): _demo_load, ("user", "create"): _user_create,
                ("audit", "verify"): _audit_verify, ("serve", None): _serve,
                ("cluster", None): _cluster,
-               ("exam", "seb"): _exam_seb, ("grading", "worker"): _grading_worker}[(args.command, getattr(args, "action", None))]
+               ("exam", "seb"): _exam_seb, ("grading", "worker"): _grading_worker,
+               ("node", "init"): _node_init, ("node", "key"): _node_key}[(args.command, getattr(args, "action", None))]
     try:
         return handler(settings, args)
     except UserError as exc:
@@ -109,6 +110,23 @@ def _exam_seb(settings: Settings, args) -> int:
         audit.record(db, "exam_seb_set" if key else "exam_seb_cleared", actor_name="examctl", object_type="exam",
                      object_id=exam.id, now=utcnow())
     print(_say(settings, "cli.seb_set" if key else "cli.seb_cleared", code=args.code))
+    return 0
+
+
+def _node_init(settings: Settings, args) -> int:
+    from . import nodes
+    from .models import utcnow
+
+    with _database(settings).transaction() as db:
+        nodes.init_station(db, args.station, args.name, utcnow())
+    print(_say(settings, "cli.node_initialised", station=args.station))
+    return 0
+
+
+def _node_key(settings: Settings, args) -> int:
+    from . import nodes
+
+    print(nodes.public_key_text(nodes.transfer_key(settings)))
     return 0
 
 

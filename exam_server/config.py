@@ -28,6 +28,8 @@ class Settings:
     host: str = field(default_factory=lambda: _env("EXAM_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("EXAM_PORT", "5000")))
     websocket_only: bool = field(default_factory=lambda: _env("EXAM_WEBSOCKET_ONLY", "0") == "1")
+    paper_key_hex: str = field(default_factory=lambda: _env("EXAM_PAPER_KEY", ""))
+    node_role: str = field(default_factory=lambda: _env("EXAM_NODE_ROLE", "hub"))   # hub | station
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the instance folder."""
@@ -41,10 +43,7 @@ class Settings:
     def paper_key(self) -> bytes:
         """The 256-bit key that wraps every sealed paper's data key: EXAM_PAPER_KEY (64 hex digits), or one
         generated on first use and kept in the instance folder (mode 600). Back it up with the database."""
-        configured = os.environ.get("EXAM_PAPER_KEY", "")
-        if configured:
-            return bytes.fromhex(configured)
-        return bytes.fromhex(self._instance_secret("paper_key"))
+        return bytes.fromhex(self.paper_key_hex or self._instance_secret("paper_key"))
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated on first run and kept in the instance folder."""

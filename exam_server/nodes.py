@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Optional
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -118,8 +120,10 @@ def latest_package(db: Session, session: ExamSession) -> SessionPackage:
     return row
 
 
-def release(db: Session, package: SessionPackage, actor: User, channel: str, now: datetime, paper_key: bytes) -> str:
-    """The release code of a package, from RELEASE_LEAD before the session's start; every release is audited."""
+def release(db: Session, package: SessionPackage, actor: Optional[User], channel: str, now: datetime,
+            paper_key: bytes, actor_name: str = "") -> str:
+    """The release code of a package, from RELEASE_LEAD before the session's start; every release is audited
+    (online: to the node itself, ``actor_name`` naming it; phone: read out by a hub user)."""
     session = db.get(ExamSession, package.exam_session_id)
     if now < session.scheduled_start_at - RELEASE_LEAD:
         raise UserError("transfer.too_early", 409, detail=(session.scheduled_start_at - RELEASE_LEAD).isoformat())
@@ -128,13 +132,15 @@ def release(db: Session, package: SessionPackage, actor: User, channel: str, now
     code = AESGCM(paper_key).decrypt(package.code_nonce, package.code_sealed,
                                      _code_context(session, package.version)).decode()
     if package.released_at is None:
-        package.released_at, package.released_by_id, package.release_channel = now, actor.id, channel
-    audit.record(db, "package_released", actor=actor, object_type="exam_session", object_id=session.id, now=now,
+        package.released_at, package.release_channel = now, channel
+        package.released_by_id = actor.id if actor else None
+    audit.record(db, "package_released", actor=actor, actor_name=actor_name, object_type="exam_session", object_id=session.id, now=now,
                  data={"version": package.version, "channel": channel})
     return code
 
 
-def import_bundle(db: Session, data: bytes, actor: User, now: datetime, paper_key: bytes) -> ResultBundle:
+def import_bundle(db: Session, data: bytes, actor: Optional[User], now: datetime, paper_key: bytes,
+                  actor_name: str = "") -> ResultBundle:
     """A node's results bundle; the same bytes a second time return the first import and change nothing.
     The session ran on the node, so the hub opens its own sealed papers now, to re-grade."""
     digest = hashlib.sha256(data).hexdigest()
@@ -160,7 +166,7 @@ def import_bundle(db: Session, data: bytes, actor: User, now: datetime, paper_ke
                           regrade=json.dumps(regrade, ensure_ascii=False))
     db.add(bundle)
     db.flush()
-    audit.record(db, "results_imported", actor=actor, object_type="exam_session", object_id=session.id, now=now,
+    audit.record(db, "results_imported", actor=actor, actor_name=actor_name, object_type="exam_session", object_id=session.id, now=now,
                  data={"sha256": digest, "attempts": len(attempts), "conflicts": len(conflicts),
                        "mismatches": sorted(t for t, r in regrade.items() if not r["match"])})
     return bundle
@@ -207,6 +213,19 @@ def _with_node_inputs(inputs: scoring.Inputs, given: dict) -> scoring.Inputs:
 
 # ------------------------------------------------------------------------------------------ node
 
+def init_station(db: Session, code: str, name: str, now: datetime) -> Organisation:
+    """A node's own station, the root of its (empty) database's organisations: `examctl node init`."""
+    if db.execute(select(Organisation.id)).first() is not None:
+        raise UserError("transfer.not_empty", 409)
+    station = Organisation(code=code.strip(), name=name.strip(), kind=OrganisationKind.station, created_at=now)
+    db.add(station)
+    db.flush()
+    station.path = f"/{station.id}/"
+    audit.record(db, "node_initialised", actor_name="examctl", object_type="organisation", object_id=station.id,
+                 now=now, data={"code": station.code})
+    return station
+
+
 def trust_hub(db: Session, public_key: str, station_code: str, hub_url: str, actor: User, now: datetime) -> TrustedHub:
     try:
         key = public_key_from_text(public_key)
@@ -221,7 +240,7 @@ def trust_hub(db: Session, public_key: str, station_code: str, hub_url: str, act
     return hub
 
 
-def _hub(db: Session) -> TrustedHub:
+def trusted_hub(db: Session) -> TrustedHub:
     hub = db.execute(select(TrustedHub).order_by(TrustedHub.id.desc()).limit(1)).scalar_one_or_none()
     if hub is None:
         raise UserError("transfer.no_hub", 409)
@@ -234,7 +253,7 @@ def _hub_keys(hub: TrustedHub) -> dict:
 
 def receive_package(db: Session, data: bytes, source: str, actor: User, now: datetime) -> ReceivedPackage:
     """Store a package after checking it; the same package again changes nothing."""
-    hub = _hub(db)
+    hub = trusted_hub(db)
     digest = hashlib.sha256(data).hexdigest()
     known = db.execute(select(ReceivedPackage).where(ReceivedPackage.sha256 == digest)).scalar_one_or_none()
     if known is not None:
@@ -270,7 +289,7 @@ def unlock(db: Session, received: ReceivedPackage, code: str, actor: User, now: 
     if now < received.not_before - RELEASE_LEAD:
         raise UserError("transfer.too_early", 409, detail=(received.not_before - RELEASE_LEAD).isoformat())
     try:
-        files = packages.unlock(received.data, _hub_keys(_hub(db)), code)
+        files = packages.unlock(received.data, _hub_keys(trusted_hub(db)), code)
     except EnvelopeError as error:
         audit.record(db, "package_unlock_failed", actor=actor, object_type="package", object_id=received.id, now=now,
                      data={"reason": error.key})
@@ -289,9 +308,36 @@ def result_bundle(db: Session, received: ReceivedPackage, node_key: Ed25519Priva
     session = db.get(ExamSession, received.exam_session_id) if received.exam_session_id else None
     if session is None or session.ended_at is None:
         raise UserError("transfer.not_ended", 409)
-    hub = _hub(db)
-    header = {"session": received.session_ref, "station": hub.station_code, "made_at": now.isoformat()}
+    hub = trusted_hub(db)
+    header = {"session": received.session_ref, "station": hub.station_code}   # the same results, the same bytes
     data = seal(BUNDLE, header, session_files.result_files(db, session, received.session_ref), node_key)
     audit.record(db, "results_bundled", actor=actor, object_type="exam_session", object_id=session.id, now=now,
                  data={"sha256": hashlib.sha256(data).hexdigest()})
     return data
+
+
+def sync_packages(db: Session, client, folder: Path, actor: User, now: datetime) -> list[ReceivedPackage]:
+    """Download the hub's packages for this station that are not here yet; a download cut by the link goes on
+    from its partial file in ``folder`` next time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    received = []
+    for listed in client.packages():
+        if db.execute(select(ReceivedPackage.id).where(ReceivedPackage.sha256 == listed["sha256"])).first():
+            continue
+        part = folder / f"{listed['sha256']}.part"
+        partial = part.read_bytes() if part.exists() else b""
+        with part.open("ab") as out:
+            data = client.download(listed, partial, on_chunk=lambda piece: (out.write(piece), out.flush()))
+        part.unlink()
+        if hashlib.sha256(data).hexdigest() != listed["sha256"]:
+            raise UserError("transfer.bad_member", 409, detail="download")
+        received.append(receive_package(db, data, "download", actor, now))
+    return received
+
+
+def fetch_code(db: Session, client, received: ReceivedPackage) -> str:
+    """The release code from the hub, online (the hub refuses before the start window and audits the release)."""
+    listed = {p["sha256"]: p for p in client.packages()}
+    if received.sha256 not in listed:
+        raise UserError("transfer.no_package", 404)
+    return client.release_code(listed[received.sha256]["id"])

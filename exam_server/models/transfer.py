@@ -72,6 +72,8 @@ class ResultBundle(Base):
     conflicts: Mapped[str] = mapped_column(Text, default="[]")   # JSON: what was not merged, and why
     regrade: Mapped[str] = mapped_column(Text, default="{}")     # JSON: the hub's re-grade against the node's
 
+    node: Mapped[StationNode] = relationship()
+
 
 class TrustedHub(Base):
     """Node side: the hub whose packages this node accepts, and this node's station."""

@@ -14,6 +14,7 @@ from ..models import Organisation, Role, RoleAssignment
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
+NODE_SIGNED = "node-signed"       # a station node's signed request (views/nodes.py checks the signature)
 
 # The order in which a user with several roles is sent to a home page.
 ROLE_ORDER = (Role.provincial_admin, Role.centre_admin, Role.station_manager, Role.question_author,

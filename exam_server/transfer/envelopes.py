@@ -20,6 +20,7 @@ from ..certificate_signing import canonical, key_id
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 FORMAT = 1
 MAX_MEMBERS = 10_000
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)     # no clock in the bytes: the same content seals to the same envelope
 
 
 class EnvelopeError(Exception):
@@ -43,10 +44,8 @@ def seal(kind: str, header: Mapping, members: Mapping[str, bytes], key: Ed25519P
     body = canonical(manifest)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:   # contents are mostly ciphertext already
-        archive.writestr(MANIFEST, body)
-        archive.writestr(SIGNATURE, base64.urlsafe_b64encode(key.sign(body)))
-        for name, data in members.items():
-            archive.writestr(name, data)
+        for name, data in ((MANIFEST, body), (SIGNATURE, base64.urlsafe_b64encode(key.sign(body))), *members.items()):
+            archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data)
     return out.getvalue()
 
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import release_codes
-from .envelopes import EnvelopeError, open_envelope, seal
+from .envelopes import FIXED_TIME, EnvelopeError, open_envelope, seal
 
 KIND = "session-package"
 PAYLOAD, WRAPPED_KEY = "payload.bin", "session-key.bin"
@@ -91,7 +91,7 @@ def _zip(files: Mapping[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, FIXED_TIME), data, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
