@@ -161,6 +161,9 @@ def import_bundle(db: Session, data: bytes, actor: Optional[User], now: datetime
     attempts, conflicts = session_files.import_results(db, session, document, now)
     records = {r["ticket_number"]: r for r in document["attempts"]}
     regrade = {a.roster_entry.ticket_number: _regrade(db, a, records[a.roster_entry.ticket_number]) for a in attempts}
+    for attempt in attempts:        # the hub's own score reports, by the usual jobs, for results and certificates
+        if attempt.submitted_at is not None and attempt.voided_at is None:
+            scoring.enqueue_grading(db, attempt, now, reason="node_results")
     bundle = ResultBundle(sha256=digest, node_id=node.id, exam_session_id=session.id, data=data, received_at=now,
                           imported_at=now, conflicts=json.dumps(conflicts, ensure_ascii=False),
                           regrade=json.dumps(regrade, ensure_ascii=False))

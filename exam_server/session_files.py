@@ -285,10 +285,12 @@ def _examiner_inputs(db: Session, attempt_id: int) -> dict:
                            .order_by(ScoreOverride.id)).scalars()
     findings = db.execute(select(ExaminerFinding).where(ExaminerFinding.attempt_id == attempt_id)
                           .order_by(ExaminerFinding.id)).scalars()
-    return {"marks": [{"item_id": m.item_id, "score": m.score, "by": who} for m, who in named(marks)],
-            "overrides": [{"item_id": o.item_id, "score": o.score, "reason": o.reason, "by": who}
-                          for o, who in named(overrides)],
-            "findings": [{"kind": f.kind, "description": f.description, "by": who} for f, who in named(findings)]}
+    return {"marks": [{"item_id": m.item_id, "score": m.score, "note": m.note, "at": _time(m.marked_at), "by": who}
+                      for m, who in named(marks)],
+            "overrides": [{"item_id": o.item_id, "score": o.score, "reason": o.reason, "at": _time(o.created_at),
+                           "by": who} for o, who in named(overrides)],
+            "findings": [{"kind": f.kind, "description": f.description, "at": _time(f.recorded_at), "by": who}
+                         for f, who in named(findings)]}
 
 
 def import_results(db: Session, session: ExamSession, document: dict, now: datetime) -> tuple[list[Attempt], list[dict]]:
@@ -325,6 +327,7 @@ def _import_attempt(db: Session, entry: RosterEntry, record: dict, conflicts: li
         db.add(TraceEvent(attempt_id=attempt.id, seq=row["seq"], op_id=row["op_id"], type=row["type"],
                           payload=row["payload"], t_client=row["t_client"], t_server=row["t_server"],
                           received_at=_parse(row["received_at"])))
+    _import_examiner_inputs(db, attempt, record["examiner_inputs"], conflicts)
     for row in record["adjustments"]:
         db.add(TimeAdjustment(attempt_id=attempt.id, kind=AdjustmentKind(row["kind"]), seconds=row["seconds"],
                               reason=row["reason"], created_at=_parse(row["created_at"]),
@@ -346,3 +349,26 @@ def _import_attempt(db: Session, entry: RosterEntry, record: dict, conflicts: li
                                        assigned_at=_parse(assignment["assigned_at"]),
                                        last_seq=assignment["last_seq"]))
     return attempt
+
+
+def _import_examiner_inputs(db: Session, attempt: Attempt, given: dict, conflicts: list[dict]) -> None:
+    """The node examiners' marks, overrides and findings under the hub accounts of the same user names (the
+    package named them); an examiner the hub does not know is a conflict, and that input is left out."""
+    def examiner(username: str) -> Optional[User]:
+        user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            conflicts.append({"ticket_number": attempt.roster_entry.ticket_number, "conflict": "unknown_examiner",
+                              "examiner": username})
+        return user
+    for row in given["marks"]:
+        if (user := examiner(row["by"])) is not None:
+            db.add(ManualMark(attempt_id=attempt.id, item_id=row["item_id"], examiner_id=user.id, score=row["score"],
+                              note=row["note"], marked_at=_parse(row["at"])))
+    for row in given["overrides"]:
+        if (user := examiner(row["by"])) is not None:
+            db.add(ScoreOverride(attempt_id=attempt.id, item_id=row["item_id"], score=row["score"],
+                                 reason=row["reason"], examiner_id=user.id, created_at=_parse(row["at"])))
+    for row in given["findings"]:
+        if (user := examiner(row["by"])) is not None:
+            db.add(ExaminerFinding(attempt_id=attempt.id, kind=row["kind"], description=row["description"],
+                                   examiner_id=user.id, recorded_at=_parse(row["at"])))

@@ -19,7 +19,7 @@ from exam_server.accounts import find_user
 from exam_server.db import Database
 from exam_server.errors import UserError
 from exam_server.models import (AssembledPaper, Attempt, AuditEvent, ExamPart, ExamSession, Organisation,
-                                OrganisationKind, ResultBundle, Role, RoleAssignment, RosterEntry, SealedPaper,
+                                OrganisationKind, ResultBundle, Role, RoleAssignment, RosterEntry, ScoreReport, SealedPaper,
                                 TraceEvent, User, utcnow)
 from exam_server.schema import upgrade
 from simulators.core import trace
@@ -214,8 +214,9 @@ def test_a_practical_trace_is_regraded_on_the_hub(database, node_database):
         end = attempt.started_at + timedelta(milliseconds=events[-1]["t_client"] + 1000)
         delivery.submit(db, attempt, entry.candidate, end)
         scoring.on_attempt_closed(db, attempt, end)
+        scoring.record_finding(db, attempt, examiner, "civility", "工量具摆放凌乱", end)
         delivery.end_session(db, session, examiner, end + timedelta(minutes=1))
-    assert grading_jobs.run_pending(node_database, "node-worker") == {"done": 1}
+    assert grading_jobs.run_pending(node_database, "node-worker").get("done", 0) >= 1
     with node_database.transaction() as db:
         bundle = nodes.result_bundle(db, db.execute(select(nodes.ReceivedPackage)).scalar_one(), NODE_KEY,
                                      find_user(db, "node_admin"), end + timedelta(hours=1))
@@ -234,6 +235,12 @@ def test_a_practical_trace_is_regraded_on_the_hub(database, node_database):
         hub_attempt = db.execute(select(Attempt).join(RosterEntry).where(RosterEntry.ticket_number == ticket)).scalar_one()
         assert db.execute(select(func.count()).select_from(TraceEvent)
                           .where(TraceEvent.attempt_id == hub_attempt.id)).scalar() == len(events)
+        node_total = regrade["node"]
+    assert grading_jobs.run_pending(database, "hub-worker") == {"done": 1}     # the hub's own report, by its jobs
+    with database.session(write=False) as db:
+        report = json.loads(db.execute(select(ScoreReport.report_json).where(ScoreReport.attempt_id == hub_attempt.id))
+                            .scalar_one())
+        assert report["total"] == node_total and report["civility_deduction"] == 3    # the node examiner's finding
 
 
 def test_rollback_and_other_stations_are_refused_on_the_node(database, node_database):
