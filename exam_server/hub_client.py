@@ -52,7 +52,8 @@ class HubClient:
     def packages(self) -> list[dict]:
         return json.loads(self._call("GET", "/api/node/packages")[1])["packages"]
 
-    def download(self, package: dict, partial: bytes = b"", on_chunk: Callable[[bytes], None] = lambda _: None) -> bytes:
+    def download(self, package: dict, partial: bytes = b"",
+                 on_chunk: Callable[[bytes], None] = lambda _: None) -> bytes:
         """The package's bytes, asking only for what ``partial`` lacks; ``on_chunk`` keeps each piece (on disk)
         so that a cut link resumes instead of starting again."""
         data = bytearray(partial)

@@ -29,7 +29,7 @@ from .config import Settings
 from .errors import UserError
 from .models import Attempt, ExamSession, Organisation, OrganisationKind, User
 from .models.transfer import ReceivedPackage, ResultBundle, SessionPackage, StationNode, TrustedHub
-from .transfer import packages, release_codes
+from .transfer import packages
 from .transfer.envelopes import EnvelopeError, open_envelope, seal
 
 RELEASE_LEAD = timedelta(minutes=30)       # check-in opens about this long before the start
@@ -134,7 +134,8 @@ def release(db: Session, package: SessionPackage, actor: Optional[User], channel
     if package.released_at is None:
         package.released_at, package.release_channel = now, channel
         package.released_by_id = actor.id if actor else None
-    audit.record(db, "package_released", actor=actor, actor_name=actor_name, object_type="exam_session", object_id=session.id, now=now,
+    audit.record(db, "package_released", actor=actor, actor_name=actor_name, object_type="exam_session",
+                 object_id=session.id, now=now,
                  data={"version": package.version, "channel": channel})
     return code
 
@@ -169,7 +170,8 @@ def import_bundle(db: Session, data: bytes, actor: Optional[User], now: datetime
                           regrade=json.dumps(regrade, ensure_ascii=False))
     db.add(bundle)
     db.flush()
-    audit.record(db, "results_imported", actor=actor, actor_name=actor_name, object_type="exam_session", object_id=session.id, now=now,
+    audit.record(db, "results_imported", actor=actor, actor_name=actor_name, object_type="exam_session",
+                 object_id=session.id, now=now,
                  data={"sha256": digest, "attempts": len(attempts), "conflicts": len(conflicts),
                        "mismatches": sorted(t for t, r in regrade.items() if not r["match"])})
     return bundle

@@ -293,7 +293,8 @@ def _examiner_inputs(db: Session, attempt_id: int) -> dict:
                          for f, who in named(findings)]}
 
 
-def import_results(db: Session, session: ExamSession, document: dict, now: datetime) -> tuple[list[Attempt], list[dict]]:
+def import_results(db: Session, session: ExamSession, document: dict,
+                   now: datetime) -> tuple[list[Attempt], list[dict]]:
     """The node's attempts under this hub session's roster. Returns the attempts imported and the conflicts."""
     entries = {entry.ticket_number: entry for entry in session.roster}
     imported, conflicts = [], []

@@ -18,8 +18,9 @@ from exam_server import audit, delivery, grading_jobs, nodes, scoring
 from exam_server.accounts import find_user
 from exam_server.db import Database
 from exam_server.errors import UserError
-from exam_server.models import (AssembledPaper, Attempt, AuditEvent, ExamPart, ExamSession, Organisation,
-                                OrganisationKind, ResultBundle, Role, RoleAssignment, RosterEntry, ScoreReport, SealedPaper,
+from exam_server.models import (Attempt, AuditEvent, ExamPart, ExamSession, Organisation,
+                                OrganisationKind, ResultBundle, Role, RoleAssignment, RosterEntry, ScoreReport,
+                                SealedPaper,
                                 TraceEvent, User, utcnow)
 from exam_server.schema import upgrade
 from simulators.core import trace
@@ -229,10 +230,12 @@ def test_a_practical_trace_is_regraded_on_the_hub(database, node_database):
             nodes.import_bundle(db, other, find_user(db, "admin"), end, PAPER_KEY)
     assert forged.value.key == "transfer.unknown_signer"
     with database.transaction() as db:
-        result = json.loads(nodes.import_bundle(db, bundle, find_user(db, "admin"), end + timedelta(hours=2), PAPER_KEY).regrade)
+        imported = nodes.import_bundle(db, bundle, find_user(db, "admin"), end + timedelta(hours=2), PAPER_KEY)
+        result = json.loads(imported.regrade)
         (ticket, regrade), = result.items()
         assert ticket == entry.ticket_number and regrade["match"] and regrade["items"] == []
-        hub_attempt = db.execute(select(Attempt).join(RosterEntry).where(RosterEntry.ticket_number == ticket)).scalar_one()
+        hub_attempt = db.execute(select(Attempt).join(RosterEntry)
+                                 .where(RosterEntry.ticket_number == ticket)).scalar_one()
         assert db.execute(select(func.count()).select_from(TraceEvent)
                           .where(TraceEvent.attempt_id == hub_attempt.id)).scalar() == len(events)
         node_total = regrade["node"]
