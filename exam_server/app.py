@@ -29,6 +29,10 @@ def build_app(test_config: dict | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.resolved_secret_key(), MAX_CONTENT_LENGTH=16 * 1024 * 1024,
                       TESTING=bool(test_config and test_config.get("testing")))
     app.extensions["exam_settings"] = settings
+    if settings.proxy_hops:      # behind nginx: the client's address is in X-Forwarded-For (docs/deployment.md)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)
     app.extensions["exam_db"] = Database(database_url)
 
     web.install(app)

@@ -29,6 +29,7 @@ class Settings:
     port: int = field(default_factory=lambda: int(_env("EXAM_PORT", "5000")))
     websocket_only: bool = field(default_factory=lambda: _env("EXAM_WEBSOCKET_ONLY", "0") == "1")
     paper_key_hex: str = field(default_factory=lambda: _env("EXAM_PAPER_KEY", ""))
+    proxy_hops: int = field(default_factory=lambda: int(_env("EXAM_PROXY_HOPS", "0")))   # proxies in front
     node_role: str = field(default_factory=lambda: _env("EXAM_NODE_ROLE", "hub"))   # hub | station
 
     def resolved_database_url(self) -> str:
