@@ -1,5 +1,6 @@
 """Grading use cases: grading on submission (through grading jobs), examiner review of manual items, overrides
-with reasons, the regrade dry run and its commit, releasing reports to candidates, and appeals (申诉).
+with reasons, misconduct sanctions, the regrade dry run and its commit, releasing reports to candidates (which
+feeds the candidate's result and any competition board), and appeals (申诉).
 
 The pure core (`grading.grade`) does the scoring; this module decides which sheet is in force, gathers the
 submission and the examiners' inputs from the database, stores the reports and audits every change in the
@@ -21,11 +22,11 @@ from sqlalchemy.orm import Session
 from grading import (PracticalSubmission, SheetError, TheorySubmission, answer_key_from_dict, grade, sheet_from_dict,
                      sheet_from_task)
 
-from . import audit, delivery, grading_jobs, papers, practical
+from . import audit, certificates, competitions, delivery, grading_jobs, monitoring, papers, practical
 from .audit import canonical_json
 from .errors import UserError
-from .models import (Appeal, AppealReview, Attempt, ExamPart, ExaminerFinding, ExamSession, GradingJob, ManualMark,
-                     RegradeRun, RosterEntry, ScoreOverride, ScoreReport, TraceEvent, User)
+from .models import (Appeal, AppealReview, Attempt, ExamPart, ExaminerFinding, ExamSession, GradingJob, JobTypeLevel,
+                     ManualMark, RegradeRun, RosterEntry, ScoreOverride, ScoreReport, TraceEvent, User)
 
 MAX_REASON = 300
 log = logging.getLogger(__name__)
@@ -43,17 +44,24 @@ class Inputs:
     marks: dict[str, list[float]] = field(default_factory=dict)
     overrides: dict[str, tuple[float, str]] = field(default_factory=dict)
     findings: dict[str, list[str]] = field(default_factory=dict)
+    sanctions: list[dict] = field(default_factory=list)         # monitoring.sanctions_for: signed 违纪 records
 
     @property
     def digest(self) -> str:
-        return inputs_digest(self.marks, self.overrides, self.findings)
+        return inputs_digest(self.marks, self.overrides, self.findings, self.sanctions)
 
 
-def inputs_digest(marks: dict, overrides: dict, findings: dict) -> str:
+def inputs_digest(marks: dict, overrides: dict, findings: dict, sanctions: list = ()) -> str:
     """A digest of the examiners' inputs: a job is one grading of one set of them."""
     data = {"marks": {k: sorted(v) for k, v in marks.items()},
             "overrides": {k: [s, r] for k, (s, r) in overrides.items()}, "findings": findings}
+    if sanctions:        # absent when there are none, so the digests of earlier jobs stay as they were
+        data["sanctions"] = list(sanctions)
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def current_digest(db: Session, attempt: Attempt) -> str:
+    return inputs_digest(*examiner_inputs(db, attempt.id), monitoring.sanctions_for(db, attempt))
 
 
 def part_of(attempt: Attempt) -> str:
@@ -118,6 +126,7 @@ def _events_since_start(db: Session, attempt: Attempt) -> list[dict]:
 def load_inputs(db: Session, attempt: Attempt, sheet=None) -> Inputs:
     sheet = sheet if sheet is not None else sheet_in_force(db, attempt)
     marks, overrides, findings = examiner_inputs(db, attempt.id)
+    sanctions = monitoring.sanctions_for(db, attempt)
     candidate = attempt.roster_entry.ticket_number
     if part_of(attempt) == ExamPart.practical.value:
         finished_ms = (None if attempt.submitted_at is None
@@ -126,33 +135,55 @@ def load_inputs(db: Session, attempt: Attempt, sheet=None) -> Inputs:
                                          examiner_marks=marks, overrides=overrides, finished_ms=finished_ms,
                                          civility_violations=tuple(findings.get("civility", ())),
                                          vetoes=tuple(findings.get("veto", ())), candidate=candidate)
-        return Inputs("practical", sheet, submission, marks, overrides, findings)
+        return Inputs("practical", sheet, submission, marks, overrides, findings, sanctions)
     answers = {item: r["value"] for item, r in delivery.responses_of(db, attempt).items()}
-    return Inputs("theory", sheet, TheorySubmission(answers, candidate=candidate), marks, overrides, findings)
+    return Inputs("theory", sheet, TheorySubmission(answers, candidate=candidate, overrides=overrides), marks,
+                  overrides, findings, sanctions)
 
 
 def compute(inputs: Inputs) -> dict:
     """The report JSON (CPU only: run it in a worker, never on the server's event loop)."""
-    report = grade(inputs.submission, inputs.sheet).to_dict()
-    return apply_theory_overrides(report, inputs.overrides) if inputs.part == "theory" else report
+    return apply_sanctions(grade(inputs.submission, inputs.sheet).to_dict(), inputs.part, inputs.sanctions)
 
 
-def apply_theory_overrides(report: dict, overrides: dict[str, tuple[float, str]]) -> dict:
-    """Theory items overridden by the examiners (a practical sheet applies its overrides itself): the row's
-    score is clamped to its points and keeps its provenance plus the reason; the total is the sum again."""
-    if not overrides:
+# ---- misconduct sanctions (违纪) ----------------------------------------------------------------------------
+
+TIER_NAMES = {"warning": "警告", "continued_after_end": "终考信号后继续作答", "void_subject": "取消本科目成绩",
+              "void_all": "取消全部科目成绩"}
+
+
+def sanction_name(sanction: dict) -> str:
+    """The misconduct record a sanction comes from, as the report names it."""
+    number = f" #{sanction['id']}" if sanction.get("id") is not None else ""
+    return f"违纪记录{number}（{TIER_NAMES.get(sanction['tier'], sanction['tier'])}）"
+
+
+def apply_sanctions(report: dict, part: str, sanctions: list[dict]) -> dict:
+    """The signed misconduct sanctions on a graded report, after the sheet's own rules: the theory part loses
+    its points (−10), the practical part a percentage of its total (−10 %), a voiding tier voids the part.
+    Each applied sanction is listed with the record it comes from."""
+    if not sanctions:
         return report
-    rows = []
-    for row in report["rows"]:
-        if row["id"] in overrides:
-            score, reason = overrides[row["id"]]
-            score = min(row["points"], max(0.0, float(score)))
-            row = {**row, "score": score, "deduction": round(row["points"] - score, 6), "source": "override",
-                   "provenance": f"{row['provenance']}; overridden by the examiners to {score:g}: {reason}"}
-        rows.append(row)
-    total = round(sum(r["score"] for r in rows), 6)
-    return {**report, "rows": rows, "items_total": total, "total": total,
-            "passed": total >= report["pass_mark"] - 1e-9}
+    total, reasons, applied = report["total"], list(report["void_reasons"]), []
+    for sanction in sanctions:
+        name = sanction_name(sanction)
+        if sanction["void_subject"] or sanction["void_all"]:
+            reasons.append(name)
+            applied.append({"record": name, "tier": sanction["tier"], "deduction": None, "void": True})
+            continue
+        cut = (sanction["theory_points"] if part == ExamPart.theory.value
+               else total * sanction["practical_percent"] / 100)
+        cut = round(min(total, cut), 6)
+        total = round(total - cut, 6)
+        applied.append({"record": name, "tier": sanction["tier"], "deduction": cut, "void": False})
+    voided = bool(reasons)
+    total = 0.0 if voided else total
+    notes = list(report["notes"]) + [f"{a['record']}：" + ("成绩作废" if a["void"] else f"扣 {a['deduction']:g} 分")
+                                     for a in applied]
+    return {**report, "total": total, "passed": not voided and total >= report["pass_mark"] - 1e-9,
+            "voided": voided, "void_reasons": reasons, "notes": notes, "sanctions": applied,
+            "sanction_deduction": round(sum(a["deduction"] or 0 for a in applied), 6),
+            "labels": {**report["labels"], "sanction_deduction": "违纪扣分"}}
 
 
 # ---- jobs ------------------------------------------------------------------------------------------------
@@ -162,9 +193,21 @@ def enqueue_grading(db: Session, attempt: Attempt, now: datetime, reason: str = 
     (idempotent: the same grading is queued once)."""
     if attempt.submitted_at is None or attempt.voided_at is not None:
         raise UserError("grading.not_submitted", 409)
+    return _enqueue(db, attempt, now, reason)
+
+
+def _enqueue(db: Session, attempt: Attempt, now: datetime, reason: str) -> GradingJob:
     sheet = sheet_in_force(db, attempt)
-    digest = inputs_digest(*examiner_inputs(db, attempt.id))
-    return grading_jobs.enqueue(db, attempt.id, sheet.id, sheet.version, digest, reason, now)
+    return grading_jobs.enqueue(db, attempt.id, sheet.id, sheet.version, current_digest(db, attempt), reason, now)
+
+
+def on_sanctions_changed(db: Session, attempt: Attempt, now: datetime) -> Optional[GradingJob]:
+    """What monitoring calls once a misconduct record is signed: a submitted attempt is graded again with the
+    sanction (even when the sanction voided it, so that its report says so); an unsubmitted one gets the
+    sanction when it is graded."""
+    if attempt.submitted_at is None:
+        return None
+    return _enqueue(db, attempt, now, "sanction")
 
 
 def on_attempt_closed(db: Session, attempt: Attempt, now: datetime) -> Optional[GradingJob]:
@@ -203,7 +246,55 @@ def store_report(db: Session, job: GradingJob, report: dict, now: datetime) -> S
                  object_id=job.attempt_id, now=now,
                  data={"job": job.id, "sheet": f"{job.sheet_id}@{job.sheet_version}", "revision": row.revision,
                        "old_total": old_total, "total": row.total, "passed": row.passed, "pending": row.pending})
+    attempt = db.get(Attempt, job.attempt_id)
+    feed_competition(db, attempt, report, now, "grading" if job.reason == "submission" else "regrade")
+    if row.released_at is not None:
+        feed_result(db, attempt, row, now)      # a released report graded again: the result follows it
     return row
+
+
+# ---- what a report feeds: the candidate's result, a competition board -------------------------------------
+
+def _level_of(db: Session, attempt: Attempt) -> JobTypeLevel:
+    exam = attempt.roster_entry.exam_session.exam
+    level = db.execute(select(JobTypeLevel).where(JobTypeLevel.job_type_id == exam.job_type_id,
+                                                  JobTypeLevel.level == exam.level)).scalar_one_or_none()
+    if level is None:
+        level = JobTypeLevel(job_type_id=exam.job_type_id, level=exam.level)
+        db.add(level)
+        db.flush()
+    return level
+
+
+def feed_result(db: Session, attempt: Attempt, row: ScoreReport, now: datetime) -> None:
+    """A released, complete report's total becomes the candidate's part score, which certificates combine
+    with the other parts."""
+    if row.pending:
+        return
+    entry = attempt.roster_entry
+    _isolated(db, "part score", attempt, lambda: certificates.record_part_score(
+        db, entry.candidate, _level_of(db, attempt), entry.exam_session.part.value, row.total,
+        f"grading: score report {row.id} r{row.revision}", now))
+
+
+def feed_competition(db: Session, attempt: Attempt, report: dict, now: datetime, source: str) -> None:
+    """A complete report's total on the board of any competition round run on the attempt's session (none
+    when the sitting is no contest); safety and civility deductions break ties."""
+    if report["pending"]:
+        return
+    deductions = report["civility_deduction"] + sum(r["deduction"] for r in report["rows"] if r["role"] == "safety")
+    used = int((attempt.submitted_at - attempt.started_at).total_seconds()) if attempt.started_at else 0
+    _isolated(db, "competition score", attempt, lambda: competitions.record_graded_attempt(
+        db, attempt, round(report["total"], 3), round(deductions, 3), now, source, time_used_s=max(0, used)))
+
+
+def _isolated(db: Session, what: str, attempt: Attempt, work) -> None:
+    """Run a hook in a savepoint: a refusal (a result the centre already confirmed) must not undo the grading."""
+    try:
+        with db.begin_nested():
+            work()
+    except Exception:           # noqa: BLE001 - logged; the report stands
+        log.warning("%s of attempt %s not recorded", what, attempt.id, exc_info=True)
 
 
 def _current_row(db: Session, attempt_id: int) -> Optional[ScoreReport]:
@@ -349,11 +440,29 @@ def release(db: Session, session: ExamSession, examiner: User, now: datetime) ->
         if row is None or row.pending:
             waiting += attempt.submitted_at is not None
         elif row.released_at is None:
-            row.released_at, row.released_by_id = now, examiner.id
+            _release_row(db, attempt, row, examiner, now)
             released += 1
     audit.record(db, "score_reports_released", actor=examiner, object_type="exam_session", object_id=session.id,
                  now=now, data={"released": released, "waiting": waiting})
     return {"released": released, "waiting": waiting}
+
+
+def release_attempt(db: Session, attempt: Attempt, examiner: User, now: datetime) -> ScoreReport:
+    """Confirm one complete report and release it to its candidate (from the report page)."""
+    row = _current_row(db, attempt.id)
+    if row is None or row.pending:
+        raise UserError("grading.not_complete", 409)
+    if row.released_at is not None:
+        raise UserError("grading.already_released", 409)
+    _release_row(db, attempt, row, examiner, now)
+    audit.record(db, "score_report_released", actor=examiner, object_type="attempt", object_id=attempt.id, now=now,
+                 data={"report": row.id, "total": row.total, "passed": row.passed})
+    return row
+
+
+def _release_row(db: Session, attempt: Attempt, row: ScoreReport, examiner: User, now: datetime) -> None:
+    row.released_at, row.released_by_id = now, examiner.id
+    feed_result(db, attempt, row, now)
 
 
 # ---- regrade ---------------------------------------------------------------------------------------------
@@ -458,7 +567,7 @@ def file_appeal(db: Session, attempt: Attempt, candidate: User, items: Any, reas
 
 
 def _other_examiner(db: Session, appeal: Appeal, examiner: User) -> None:
-    if examiner.id in graders_of(db, appeal.attempt_id):
+    if not may_review(db, appeal, examiner):
         raise UserError("grading.appeal_own_grading", 403)
 
 
@@ -517,3 +626,56 @@ def appeal_view(appeal: Appeal) -> dict:
                         for r in appeal.reviews],
             "decision_reason": appeal.decision_reason,
             "decided_at": appeal.decided_at.isoformat() if appeal.decided_at else None}
+
+
+# ---- what the pages read ---------------------------------------------------------------------------------
+
+def manual_items(db: Session, attempt: Attempt) -> list[dict]:
+    """The sheet's manual items with the examiners' marks so far and how many must agree (e.g. 2 of 3)."""
+    sheet = sheet_in_force(db, attempt)
+    marks: dict[str, list[ManualMark]] = {}
+    for mark in db.execute(select(ManualMark).where(ManualMark.attempt_id == attempt.id)
+                           .order_by(ManualMark.id)).scalars():
+        marks.setdefault(mark.item_id, []).append(mark)
+    return [{"id": item.id, "label": item.label, "points": item.points, "examiners": item.rule.examiners,
+             "confirmations": item.rule.confirmations,
+             "marks": [{"examiner_id": m.examiner_id, "examiner": m.examiner.display_name, "score": m.score,
+                        "note": m.note} for m in marks.get(item.id, [])]}
+            for item in getattr(sheet, "items", ()) if getattr(getattr(item, "rule", None), "type", None) == "manual"]
+
+
+def overrides_of(db: Session, attempt: Attempt) -> list[ScoreOverride]:
+    return list(db.execute(select(ScoreOverride).where(ScoreOverride.attempt_id == attempt.id)
+                           .order_by(ScoreOverride.id)).scalars())
+
+
+def findings_of(db: Session, attempt: Attempt) -> list[ExaminerFinding]:
+    return list(db.execute(select(ExaminerFinding).where(ExaminerFinding.attempt_id == attempt.id)
+                           .order_by(ExaminerFinding.id)).scalars())
+
+
+def appeals_of(db: Session, attempt: Attempt) -> list[Appeal]:
+    return list(db.execute(select(Appeal).where(Appeal.attempt_id == attempt.id).order_by(Appeal.id)).scalars())
+
+
+def session_appeals(db: Session, session: ExamSession) -> list[Appeal]:
+    """The session's appeals, open ones first, oldest first."""
+    appeals = db.execute(select(Appeal).join(Attempt, Appeal.attempt_id == Attempt.id)
+                         .join(RosterEntry, Attempt.roster_entry_id == RosterEntry.id)
+                         .where(RosterEntry.exam_session_id == session.id).order_by(Appeal.id)).scalars().all()
+    return sorted(appeals, key=lambda a: a.decided_at is not None)
+
+
+def released_reports_of(db: Session, candidate: User) -> list[tuple[Attempt, ScoreReport]]:
+    """The candidate's released score reports, the newest release first."""
+    rows = db.execute(select(Attempt, ScoreReport).join(ScoreReport, ScoreReport.attempt_id == Attempt.id)
+                      .join(RosterEntry, Attempt.roster_entry_id == RosterEntry.id)
+                      .where(RosterEntry.candidate_id == candidate.id, ScoreReport.superseded_at.is_(None),
+                             ScoreReport.released_at.is_not(None))
+                      .order_by(ScoreReport.released_at.desc(), ScoreReport.id.desc())).all()
+    return [(attempt, row) for attempt, row in rows]
+
+
+def may_review(db: Session, appeal: Appeal, examiner: User) -> bool:
+    """Whether this examiner may re-grade and decide the appeal (not one who graded the attempt)."""
+    return examiner.id not in graders_of(db, appeal.attempt_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -200,6 +200,7 @@ def score_attempts(key: AnswerKey, attempts: Sequence[Mapping[str, Any]]) -> np.
 class TheorySubmission:
     answers: Mapping[str, Any]
     candidate: str | None = None
+    overrides: Mapping[str, tuple[float, str]] = field(default_factory=dict)       # item -> (score, reason)
 
 
 def _answer_text(value: Any) -> str:
@@ -231,10 +232,21 @@ def grade_theory(submission: TheorySubmission, key: AnswerKey) -> ScoreReport:
                               result=_answer_text(value), measured=None, score=float(score),
                               provenance=f"answer {_answer_text(value)}, key {expected} (key v{key.version})",
                               kind=item.type, role="theory"))
-    total = round(float(scores.sum()), 6)
+    rows = [_overridden(row, submission.overrides) for row in rows]
+    total = round(sum(row.score for row in rows), 6)
     return ScoreReport(sheet_id=key.id, sheet_version=key.version, part="theory", rows=tuple(rows),
                        items_total=total, total=total, pass_mark=key.pass_mark, passed=total >= key.pass_mark - 1e-9,
                        candidate=submission.candidate, title=key.title)
+
+
+def _overridden(row: ItemScore, overrides: Mapping[str, tuple[float, str]]) -> ItemScore:
+    """An examiner's override, as on a practical sheet: clamped to the item's points, the provenance kept."""
+    if row.item_id not in overrides:
+        return row
+    score, reason = overrides[row.item_id]
+    score = min(row.points, max(0.0, float(score)))
+    return replace(row, score=score, source="override",
+                   provenance=f"{row.provenance}; overridden by the examiners to {score:g}: {reason}")
 
 
 __all__ = ["AnswerKey", "KeyItem", "MultipleRule", "TheorySubmission", "answer_key_from_dict", "grade_theory",

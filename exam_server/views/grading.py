@@ -1,5 +1,6 @@
 """Grading pages and JSON routes: the session's grading overview, the printable score report (HTML and PDF),
-examiner review (manual marks, overrides), the regrade dry run and commit, release, and appeals.
+examiner review (manual marks, overrides, findings, confirmation and release), the regrade dry run and commit,
+and appeals (filed by the candidate from their report, re-graded and decided by other examiners).
 
 Access: examiners of the session's organisation act; supervisors (and the examiners) read; a candidate reads
 only their own released report and files appeals against it. Anybody else's object answers 404.
@@ -12,6 +13,7 @@ from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, rende
 from sqlalchemy import select
 
 from .. import openapi, scoring
+from ..errors import UserError
 from ..models import Appeal, Attempt, ExamSession, ManualMark, RegradeRun, Role, ScoreOverride
 from ..security.access import public, requires
 from ..web import get_db, json_body, t
@@ -77,14 +79,20 @@ def _job_response(job):
 
 # ---- pages ---------------------------------------------------------------------------------------------------
 
+def _staff() -> dict:
+    """What every staff page needs: whether the user may act (an examiner here) and the role links."""
+    return {"can_act": any(a.role is Role.examiner for a in g.assignments),
+            "roles": sorted({a.role for a in g.user.active_roles()}, key=list(Role).index)}
+
+
 @bp.get("/grading/sessions/<int:session_id>")
 @requires(*READERS, scope=session_organisation)
 def session_page(session_id: int):
-    session = get_db().get(ExamSession, session_id)
-    can_act = any(a.role is Role.examiner for a in g.assignments)
-    return render_template("grading/session.html", session=session, can_act=can_act,
-                           lines=scoring.session_overview(get_db(), session, g.now),
-                           roles=sorted({a.role for a in g.user.active_roles()}, key=list(Role).index))
+    db = get_db()
+    session = db.get(ExamSession, session_id)
+    appeals = scoring.session_appeals(db, session)
+    return render_template("grading/session.html", session=session, lines=scoring.session_overview(db, session, g.now),
+                           open_appeals=sum(a.decided_at is None for a in appeals), **_staff())
 
 
 @bp.post("/grading/sessions/<int:session_id>/release")
@@ -99,13 +107,151 @@ def release_page(session_id: int):
 @bp.get("/grading/attempts/<int:attempt_id>/report")
 @requires(*READERS, scope=attempt_organisation)
 def report_page(attempt_id: int):
+    db = get_db()
     attempt = _attempt(attempt_id)
-    row = scoring.current_report(get_db(), attempt)
-    if row is None:
-        abort(404)
-    can_act = any(a.role is Role.examiner for a in g.assignments)
-    return render_template("grading/report.html", **report_context(attempt, row), staff=True, can_act=can_act,
-                           roles=sorted({a.role for a in g.user.active_roles()}, key=list(Role).index))
+    row = scoring.current_report(db, attempt)
+    if row is None:                 # not graded yet: the job's state, and nothing to review
+        lines = scoring.session_overview(db, attempt.roster_entry.exam_session, g.now)
+        return render_template("grading/ungraded.html", attempt=attempt, entry=attempt.roster_entry,
+                               line=next(x for x in lines if x["attempt_id"] == attempt_id), **_staff())
+    return render_template("grading/report.html", **report_context(attempt, row), staff=True, **_staff(),
+                           manual=scoring.manual_items(db, attempt), overrides=scoring.overrides_of(db, attempt),
+                           findings=scoring.findings_of(db, attempt), appeals=scoring.appeals_of(db, attempt))
+
+
+@bp.post("/grading/attempts/<int:attempt_id>/findings")
+@requires(*EXAMINER, scope=attempt_organisation)
+def finding_page(attempt_id: int):
+    db = get_db()
+    scoring.record_finding(db, _attempt(attempt_id), g.user, request.form.get("kind", ""),
+                           request.form.get("description", ""), g.now)
+    db.commit()
+    flash(t("grading.finding." + request.form.get("kind", "")), "grading_queued")
+    return redirect(url_for("grading.report_page", attempt_id=attempt_id))
+
+
+@bp.post("/grading/attempts/<int:attempt_id>/release")
+@requires(*EXAMINER, scope=attempt_organisation)
+def release_attempt_page(attempt_id: int):
+    db = get_db()
+    attempt = _attempt(attempt_id)
+    scoring.release_attempt(db, attempt, g.user, g.now)
+    db.commit()
+    flash(attempt.roster_entry.candidate.display_name, "grading_released")
+    return redirect(url_for("grading.report_page", attempt_id=attempt_id))
+
+
+@bp.get("/grading/attempts/<int:attempt_id>/sheet.json")
+@requires(*READERS, scope=attempt_organisation)
+def sheet_json(attempt_id: int):
+    """The score sheet or answer key in force for the attempt, to correct and upload on the regrade page."""
+    sheet = scoring.sheet_in_force(get_db(), _attempt(attempt_id))
+    body = json.dumps(sheet.to_dict(), ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{sheet.id}-v{sheet.version}.json"'})
+
+
+# ---- regrade pages: a corrected sheet, its dry run, the commit ---------------------------------------------
+
+@bp.get("/grading/sessions/<int:session_id>/regrade")
+@requires(*EXAMINER, scope=session_organisation)
+def regrade_page(session_id: int):
+    db = get_db()
+    session = db.get(ExamSession, session_id)
+    runs = db.execute(select(RegradeRun).where(RegradeRun.exam_session_id == session_id)
+                      .order_by(RegradeRun.id.desc())).scalars().all()
+    graded = [line for line in scoring.session_overview(db, session, g.now) if line["total"] is not None]
+    return render_template("grading/regrade.html", session=session, runs=runs, graded=graded, **_staff())
+
+
+@bp.post("/grading/sessions/<int:session_id>/regrade")
+@requires(*EXAMINER, scope=session_organisation)
+def regrade_preview_page(session_id: int):
+    db = get_db()
+    run, _ = scoring.preview_regrade(db, db.get(ExamSession, session_id), _uploaded_sheet(),
+                                     request.form.get("reason", ""), g.user, g.now)
+    db.commit()
+    return redirect(url_for("grading.regrade_run_page", run_id=run.id))
+
+
+def _uploaded_sheet():
+    """The corrected sheet or key: an uploaded JSON file, else the pasted text."""
+    upload = request.files.get("sheet_file")
+    text = upload.read().decode("utf-8-sig", "replace") if upload and upload.filename else ""
+    text = text or request.form.get("sheet_json", "")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UserError("grading.bad_sheet", detail=f"JSON: {exc}"[:500]) from None
+
+
+@bp.get("/grading/regrades/<int:run_id>")
+@requires(*READERS, scope=regrade_organisation)
+def regrade_run_page(run_id: int):
+    run = get_db().get(RegradeRun, run_id)
+    return render_template("grading/regrade_run.html", run=run, session=run.exam_session,
+                           changes=json.loads(run.diff_json), fmt=_fmt, **_staff())
+
+
+@bp.post("/grading/regrades/<int:run_id>/commit")
+@requires(*EXAMINER, scope=regrade_organisation)
+def regrade_commit_page(run_id: int):
+    db = get_db()
+    run = db.get(RegradeRun, run_id)
+    jobs = scoring.commit_regrade(db, run, g.user, g.now)
+    db.commit()
+    flash(str(jobs), "regrade_committed")
+    return redirect(url_for("grading.session_page", session_id=run.exam_session_id))
+
+
+# ---- appeal pages ------------------------------------------------------------------------------------------
+
+@bp.get("/grading/sessions/<int:session_id>/appeals")
+@requires(*READERS, scope=session_organisation)
+def appeals_page(session_id: int):
+    db = get_db()
+    session = db.get(ExamSession, session_id)
+    appeals = scoring.session_appeals(db, session)
+    return render_template("grading/appeals.html", session=session, appeals=appeals,
+                           items={a.id: json.loads(a.items) for a in appeals}, **_staff())
+
+
+@bp.get("/grading/appeals/<int:appeal_id>")
+@requires(*READERS, scope=appeal_organisation)
+def appeal_page(appeal_id: int):
+    db = get_db()
+    appeal = db.get(Appeal, appeal_id)
+    row = scoring.current_report(db, appeal.attempt)
+    report = json.loads(row.report_json)
+    items = json.loads(appeal.items)
+    staff = _staff()
+    return render_template("grading/appeal.html", appeal=appeal, entry=appeal.attempt.roster_entry,
+                           session=appeal.attempt.roster_entry.exam_session,
+                           rows=[r for r in report["rows"] if r["id"] in items], fmt=_fmt,
+                           may_review=staff["can_act"] and scoring.may_review(db, appeal, g.user), **staff)
+
+
+@bp.post("/grading/appeals/<int:appeal_id>/reviews")
+@requires(*EXAMINER, scope=appeal_organisation)
+def appeal_review_page(appeal_id: int):
+    db = get_db()
+    scoring.review_appeal(db, db.get(Appeal, appeal_id), g.user, request.form.get("item_id", ""),
+                          _form_number("score"), request.form.get("note", ""), g.now)
+    db.commit()
+    flash(request.form.get("item_id", ""), "appeal_reviewed")
+    return redirect(url_for("grading.appeal_page", appeal_id=appeal_id))
+
+
+@bp.post("/grading/appeals/<int:appeal_id>/decision")
+@requires(*EXAMINER, scope=appeal_organisation)
+def appeal_decision_page(appeal_id: int):
+    db = get_db()
+    decision = request.form.get("upheld", "")
+    upheld = {"yes": True, "no": False}.get(decision)
+    scoring.decide_appeal(db, db.get(Appeal, appeal_id), g.user, upheld, request.form.get("reason", ""), g.now)
+    db.commit()
+    flash(f"#{appeal_id}", "appeal_decided")
+    return redirect(url_for("grading.appeal_page", appeal_id=appeal_id))
 
 
 @bp.post("/grading/attempts/<int:attempt_id>/marks")
@@ -152,8 +298,21 @@ def report_pdf(attempt_id: int):
 @requires(Role.candidate)
 def my_report_page(attempt_id: int):
     attempt = _own_attempt(attempt_id)
+    appeals = [scoring.appeal_view(a) for a in scoring.appeals_of(get_db(), attempt)]
     return render_template("grading/report.html", **report_context(attempt, _released_report(attempt)), staff=False,
-                           can_act=False)
+                           can_act=False, appeals=appeals)
+
+
+@bp.post("/my/reports/<int:attempt_id>/appeals")
+@requires(Role.candidate)
+def my_appeal_page(attempt_id: int):
+    db = get_db()
+    attempt = _own_attempt(attempt_id)
+    _released_report(attempt)
+    scoring.file_appeal(db, attempt, g.user, request.form.getlist("items"), request.form.get("reason", ""), g.now)
+    db.commit()
+    flash("", "appeal_filed")
+    return redirect(url_for("grading.my_report_page", attempt_id=attempt_id))
 
 
 @bp.get("/my/reports/<int:attempt_id>.pdf")
@@ -412,6 +571,10 @@ def _summary_lines(report: dict, fmt) -> list[str]:
              f"{labels['time_deduction']}：{fmt(report['time_deduction'])}    "
              f"{labels['total']}：{fmt(report['total'])}    {labels['pass_mark']}：{fmt(report['pass_mark'])}    "
              f"{labels['passed']}：{'合格' if report['passed'] else '不合格'}"]
+    if report.get("sanctions"):
+        applied = [f"{s['record']} " + ("成绩作废" if s["void"] else f"−{fmt(s['deduction'])}")
+                   for s in report["sanctions"]]
+        lines.append(f"{labels['sanction_deduction']}：{'；'.join(applied)}")
     if report.get("voided"):
         lines.append(f"{labels['voided']}：{'；'.join(report['void_reasons'])}")
     if report.get("pending"):

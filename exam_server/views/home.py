@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import accounts, delivery, directory
+from .. import accounts, delivery, directory, scoring
 from ..models import ExamSession, JobType, Role
 from ..security.access import login_required, primary_role, public, requires
 from ..web import client_ip, get_db
@@ -45,6 +45,8 @@ def role_home(role: str):
         context["candidate_counts"] = directory.candidate_counts(db, assignments)
     elif wanted is Role.question_author:
         context["job_types"] = db.execute(select(JobType).order_by(JobType.code)).scalars().all()
+    elif wanted is Role.candidate:
+        context["score_reports"] = scoring.released_reports_of(db, g.user)
     elif wanted in (Role.examiner, Role.supervisor):
         candidates, total = directory.candidates_in_scope(db, assignments, page)
         context.update(candidates=candidates, total=total, page=page, page_size=directory.PAGE_SIZE,
