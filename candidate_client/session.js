@@ -46,7 +46,7 @@
   const M = JSON.parse($("messages").textContent);
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
   const openedAt = performance.now();
-  const live = {};          // roster entry id → the last heartbeat: {at, online, answered, total, pending, savedAt}
+  const live = {};   // roster entry id → the last tile event: {at, online, answered, total, pending, savedAt, machine}
   let snapshot = null, snapshotAt = 0, selected = 0, refreshTimer = 0;
 
   function clock(ms) {
@@ -110,9 +110,27 @@
       Object.entries(attempt.signals).map(([k, n]) => `${M.signal[k] || k} ×${n}`).join("，"),
       attempt.flags.map((f) => f.startsWith("misconduct:") ? M.tier[f.slice(11)] : f).join("，"),
       attempt.takeover_waiting ? M.takeover : "", tile.late_start ? M.late : "",
-      attempt.machine ? fill(M.machine, { events: attempt.machine.events,
-                                          seconds: Math.round((snapshot.now_ms - attempt.machine.last_event_ms) / 1000) }) : "",
+      ...(attempt.machine ? machineLines(attempt.machine, beat.machine) : []),
     ];
+  }
+
+  // A practical seat: what the server's machine session shows (pushed after each applied event, newer than the
+  // snapshot), and how busy the trace is.
+  function machineLines(activity, pushed) {
+    const m = { ...activity, ...(pushed || {}) };
+    const program = m.running ? ` · O${String(m.program).padStart(4, "0")} N${m.line}` : "";
+    return [
+      m.mode ? `${m.power ? m.mode : M.power_off} · ${M.run[m.status] || m.status}${program}` : "",
+      m.alarms && m.alarms.length ? fill(M.machine_alarms, { codes: m.alarms.join(" ") }) : "",
+      m.crashes ? fill(M.machine_crashes, { n: m.crashes }) : "",
+      m.events ? fill(M.machine, { events: m.events, seconds: Math.round((snapshot.now_ms - m.last_event_ms) / 1000) }) : "",
+    ];
+  }
+
+  function machineTrouble(tile) {
+    if (!tile.attempt || !tile.attempt.machine) return false;
+    const m = { ...tile.attempt.machine, ...((live[tile.roster_entry_id] || {}).machine || {}) };
+    return Boolean((m.alarms && m.alarms.length) || m.crashes);
   }
 
   function renderTile(tile) {
@@ -130,7 +148,9 @@
     node.setAttribute("role", "listitem");
     node.dataset.state = state;
     node.dataset.phase = tile.attempt ? tile.attempt.phase : "none";
+    node.dataset.alarm = machineTrouble(tile) ? "1" : "0";
     Object.assign(node.style, { border: `2px solid ${LIGHT[state]}`, borderRadius: "6px", padding: "0.5em",
+                                outline: machineTrouble(tile) ? "3px solid #e0a100" : "none",
                                 width: "15em", minHeight: "7em", cursor: "pointer", fontSize: "0.9em",
                                 background: selected === tile.roster_entry_id ? "#eef4ff" : "#fff" });
     node.addEventListener("click", () => select(tile.roster_entry_id));
@@ -203,7 +223,6 @@
         actions["add-time"] = async () => {
           await api("POST", `/api/attempts/${id}/time`, {
             seconds: Math.round(Number($("monitor-minutes").value) * 60), kind: "incident", reason: text() });
-          await resync({ attempt_id: id });
         };
         if (attempt.paused_alone) actions.resume = post(`/api/attempts/${id}/resume`);
         else if (attempt.phase === "active") actions.pause = () => api("POST", `/api/attempts/${id}/pause`, { reason: text() });
@@ -258,8 +277,9 @@
       b.addEventListener("click", () => act(work));
       return b;
     }));
-    if (!tile.attempt) { $("detail-body").replaceChildren(); return; }
+    if (!tile.attempt) { $("detail-body").replaceChildren(); mirror(null); return; }
     const detail = await api("GET", `/api/attempts/${tile.attempt.id}/monitor`);
+    mirror(detail.practical ? tile.attempt.id : null);
     const items = detail.items.map((item) => {
       const mark = element("span", { textContent: item.item_id, title: item.flagged ? M.flagged : "" });
       Object.assign(mark.style, { display: "inline-block", margin: "0.15em", padding: "0 0.3em", borderRadius: "3px",
@@ -281,20 +301,25 @@
         `#${e.seq} ${e.type} ${JSON.stringify(e.payload).slice(0, 120)}`))));
   }
 
+  // A practical candidate's machine, mirrored read-only below the detail (monitor_mirror.js).
+  function mirror(attemptId) {
+    if (!window.monitorMirror) return;
+    if (attemptId) window.monitorMirror.show(attemptId); else window.monitorMirror.hide();
+  }
+
   // ---- room-wide actions ---------------------------------------------------------------------------------
-  // The delivery routes do not push their changes: ask the candidates' pages to re-read their time at once.
-  const resync = (body = {}) => api("POST", `/api/sessions/${SESSION}/resync`, body);
+  // The server pushes each time or state change to the candidates' pages itself.
   const ACTIONS = {
     "check-in": async () => { const data = await api("POST", `/api/sessions/${SESSION}/check-in`);
                               $("pin").textContent = data.pin; $("pin-box").hidden = false; },
     start: () => api("POST", `/api/sessions/${SESSION}/start`),
     pause: async () => {
       const reason = prompt(M.reason, "");
-      if (reason) { await api("POST", `/api/sessions/${SESSION}/pause`, { reason }); await resync(); }
+      if (reason) await api("POST", `/api/sessions/${SESSION}/pause`, { reason });
     },
-    resume: async () => { await api("POST", `/api/sessions/${SESSION}/resume`); await resync(); },
+    resume: () => api("POST", `/api/sessions/${SESSION}/resume`),
     end: async () => {
-      if (confirm(M.confirm_end)) { await api("POST", `/api/sessions/${SESSION}/end`); await resync(); }
+      if (confirm(M.confirm_end)) await api("POST", `/api/sessions/${SESSION}/end`);
     },
   };
   for (const b of document.querySelectorAll("#session-actions button")) {
@@ -312,6 +337,7 @@
 
   // ---- live: heartbeats and changes pushed by the server ------------------------------------------------
   const socket = io({ transports: ["websocket", "polling"] });
+  window.monitorSocket = socket;      // shared with monitor_mirror.js
   socket.on("connect", () => { socket.emit("monitor_join", { session_id: SESSION }); refresh(); });
   socket.on("tile", (beat) => {
     const now = performance.now();

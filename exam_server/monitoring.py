@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, selectinload
 from . import audit, delivery
 from .audit import canonical_json
 from .errors import UserError
-from .models import (AdjustmentKind, Announcement, Attempt, ExamPart, ExamSession, Incident, IncidentCategory,
-                     IntegrityEvent, LateStart, MisconductRecord, MisconductTier, Pause, Response, RosterEntry,
-                     SessionReport, SubmitKind, SupervisorAnnotation, TimeAdjustment, TraceEvent, User)
+from .models import (AdjustmentKind, Announcement, Attempt, Duty, ExamPart, ExamSession, Incident,
+                     IncidentCategory, IntegrityEvent, LateStart, MisconductRecord, MisconductTier, Pause, Response,
+                     Role, RosterEntry, SessionReport, SessionStaff, SubmitKind, SupervisorAnnotation, TimeAdjustment,
+                     TraceEvent, User)
 
 MAX_TEXT = 2000
 
@@ -40,7 +41,7 @@ SANCTIONS: dict[MisconductTier, dict[str, Any]] = {
 
 
 def sanction_of(record: MisconductRecord) -> dict:
-    return {"tier": record.tier.value, "theory_points": record.theory_points_deducted,
+    return {"id": record.id, "tier": record.tier.value, "theory_points": record.theory_points_deducted,
             "practical_percent": record.practical_percent_deducted, "void_subject": record.voids_subject,
             "void_all": record.voids_all, "barred_year": record.barred_year}
 
@@ -319,6 +320,9 @@ def sign_misconduct(db: Session, record: MisconductRecord, examiner: User, now: 
     record.examiner_signed_at, record.examiner_signed_by_id = now, examiner.id
     audit.record(db, "misconduct_signed", actor=examiner, object_type="misconduct", object_id=record.id, now=now,
                  data={"sha256": record.content_sha256})
+    from . import scoring      # here: scoring reads sanctions from this module
+
+    scoring.on_sanctions_changed(db, db.get(Attempt, record.attempt_id), now)
 
 
 def countersign_misconduct(db: Session, record: MisconductRecord, supervisor: User, now: datetime) -> None:
@@ -415,8 +419,30 @@ def _require_report(db: Session, session: ExamSession) -> SessionReport:
     return report
 
 
+# Who signs the 场次报告: the session's chief examiner (考评组长), countersigned by one of its supervisors. A
+# session without any staff rows (the demo, older sessions) falls back to the organisation's examiners and
+# supervisors, so that its report can still be signed.
+SIGNERS = {"sign": (Duty.chief_examiner, Role.examiner), "countersign": (Duty.supervisor, Role.supervisor)}
+
+
+def may_sign(db: Session, session: ExamSession, user: User, act: str) -> bool:
+    """Whether ``user`` may ``act`` ("sign" or "countersign") on the session's report."""
+    duty, role = SIGNERS[act]
+    staff = db.execute(select(SessionStaff.user_id, SessionStaff.duty)
+                       .where(SessionStaff.exam_session_id == session.id)).all()
+    if staff:
+        return (user.id, duty) in {(user_id, d) for user_id, d in staff}
+    return any(a.role is role and a.organisation.contains(session.organisation) for a in user.active_roles())
+
+
+def _require_signer(db: Session, session: ExamSession, user: User, act: str) -> None:
+    if not may_sign(db, session, user, act):
+        raise UserError("monitor.not_chief" if act == "sign" else "monitor.not_session_supervisor", 403)
+
+
 def sign_report(db: Session, session: ExamSession, chief: User, now: datetime) -> SessionReport:
     report = _require_report(db, session)
+    _require_signer(db, session, chief, "sign")
     if report.chief_signed_at is not None:
         raise UserError("monitor.already_signed", 409)
     report.chief_signed_at, report.chief_signed_by_id = now, chief.id
@@ -427,6 +453,7 @@ def sign_report(db: Session, session: ExamSession, chief: User, now: datetime) -
 
 def countersign_report(db: Session, session: ExamSession, supervisor: User, now: datetime) -> SessionReport:
     report = _require_report(db, session)
+    _require_signer(db, session, supervisor, "countersign")
     if report.chief_signed_at is None:
         raise UserError("monitor.not_signed", 409)
     if report.supervisor_signed_at is not None:
@@ -439,7 +466,12 @@ def countersign_report(db: Session, session: ExamSession, supervisor: User, now:
     return report
 
 
-def report_json(report: SessionReport) -> dict:
+def report_json(report: SessionReport, db: Optional[Session] = None) -> dict:
+    """The report with its signatures (and, given the database, the signers' names)."""
+    def name(user_id: Optional[int]) -> Optional[str]:
+        return db.get(User, user_id).display_name if db is not None and user_id is not None else None
+
     return {"status": report.status, "sha256": report.content_sha256, "content": json.loads(report.content),
             "generated_ms": _ms(report.generated_at), "chief_signed_ms": _ms(report.chief_signed_at),
-            "supervisor_signed_ms": _ms(report.supervisor_signed_at)}
+            "supervisor_signed_ms": _ms(report.supervisor_signed_at),
+            "chief": name(report.chief_signed_by_id), "supervisor": name(report.supervisor_signed_by_id)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
-from .. import delivery, openapi, papers, seb
+from .. import delivery, monitor_events, openapi, papers, seb
 from ..accounts import LoginRefused
 from ..errors import UserError
 from ..models import AdjustmentKind, Attempt, ExamSession, Role, RosterEntry, TimeAdjustment
@@ -206,11 +206,20 @@ def session_overview(session_id: int):
                    status=delivery.session_status(session, g.now), duration_s=session.duration_s, roster=roster)
 
 
-def _session_action(session_id: int, action) -> dict:
+def _session_action(session_id: int, action, cause: str = "") -> dict:
+    """Run and commit; with a cause, the room's candidates and dashboards re-read their state at once."""
     db = get_db()
-    result = action(db, _session(session_id), g.user)
+    session = _session(session_id)
+    result = action(db, session, g.user)
     db.commit()
+    if cause:
+        monitor_events.resync(session, cause=cause)
     return result
+
+
+def _attempt_changed(attempt: Attempt, cause: str) -> None:
+    """After the commit: the candidate's page and the dashboards re-read this attempt at once."""
+    monitor_events.resync(attempt.roster_entry.exam_session, attempt, cause)
 
 
 @bp.post("/sessions/<int:session_id>/check-in")
@@ -226,7 +235,8 @@ def open_check_in(session_id: int):
 @openapi.documented("Start the session", tags=("examiner",), responses={200: {"type": "object"}})
 def start_session(session_id: int):
     paper_key = current_app.extensions["exam_settings"].paper_key()
-    _session_action(session_id, lambda db, s, u: delivery.start_session(db, s, u, g.now, paper_key))
+    _session_action(session_id, lambda db, s, u: delivery.start_session(db, s, u, g.now, paper_key),
+                    "started")
     return jsonify(ok=True)
 
 
@@ -236,7 +246,8 @@ def start_session(session_id: int):
                     responses={200: {"type": "object"}})
 def pause_session(session_id: int):
     reason = json_body(PAUSE_SCHEMA)["reason"]
-    _session_action(session_id, lambda db, s, u: delivery.pause_session(db, s, u, reason, g.now))
+    _session_action(session_id, lambda db, s, u: delivery.pause_session(db, s, u, reason, g.now),
+                    "paused")
     return jsonify(ok=True)
 
 
@@ -244,7 +255,7 @@ def pause_session(session_id: int):
 @requires(*EXAMINER, scope=session_organisation)
 @openapi.documented("Resume a paused session", tags=("examiner",), responses={200: {"type": "object"}})
 def resume_session(session_id: int):
-    _session_action(session_id, lambda db, s, u: delivery.resume_session(db, s, u, g.now))
+    _session_action(session_id, lambda db, s, u: delivery.resume_session(db, s, u, g.now), "resumed")
     return jsonify(ok=True)
 
 
@@ -253,7 +264,7 @@ def resume_session(session_id: int):
 @openapi.documented("End the session; open attempts are force-submitted", tags=("examiner",),
                     responses={200: {"type": "object"}})
 def end_session(session_id: int):
-    closed = _session_action(session_id, lambda db, s, u: delivery.end_session(db, s, u, g.now))
+    closed = _session_action(session_id, lambda db, s, u: delivery.end_session(db, s, u, g.now), "ended")
     return jsonify(ok=True, force_submitted=closed)
 
 
@@ -268,9 +279,10 @@ def adjust_time(attempt_id: int):
     except ValueError:
         raise UserError("error.json_fields", fields="kind") from None
     db = get_db()
-    entry = delivery.adjust_time(db, db.get(Attempt, attempt_id), body["seconds"], kind, body["reason"], g.user,
-                                 g.now)
+    attempt = db.get(Attempt, attempt_id)
+    entry = delivery.adjust_time(db, attempt, body["seconds"], kind, body["reason"], g.user, g.now)
     db.commit()
+    _attempt_changed(attempt, "time")
     return jsonify(adjustment_id=entry.id)
 
 
@@ -280,8 +292,10 @@ def adjust_time(attempt_id: int):
                     responses={200: {"type": "object"}})
 def approve_takeover(attempt_id: int):
     db = get_db()
-    delivery.approve_takeover(db, db.get(Attempt, attempt_id), g.user, g.now)
+    attempt = db.get(Attempt, attempt_id)
+    delivery.approve_takeover(db, attempt, g.user, g.now)
     db.commit()
+    _attempt_changed(attempt, "takeover")
     return jsonify(ok=True)
 
 
@@ -290,8 +304,10 @@ def approve_takeover(attempt_id: int):
 @openapi.documented("Revert a time adjustment", tags=("examiner",), responses={200: {"type": "object"}})
 def revert_adjustment(adjustment_id: int):
     db = get_db()
-    delivery.revert_adjustment(db, db.get(TimeAdjustment, adjustment_id), g.user, g.now)
+    adjustment = db.get(TimeAdjustment, adjustment_id)
+    delivery.revert_adjustment(db, adjustment, g.user, g.now)
     db.commit()
+    _attempt_changed(db.get(Attempt, adjustment.attempt_id), "time")
     return jsonify(ok=True)
 
 

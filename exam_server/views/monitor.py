@@ -5,11 +5,11 @@ annotations and countersignatures; the session report; the supervisor's page acr
 Every action commits first and then pushes the change (monitor_events.notify) to dashboards and candidates."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, render_template
+from flask import Blueprint, abort, current_app, g, jsonify, render_template
 from sqlalchemy import select
 
-from .. import delivery, directory, monitoring, openapi
-from ..models import Attempt, ExamSession, Incident, MisconductRecord, Role, RosterEntry, SupervisorAnnotation
+from .. import delivery, directory, monitor_events, monitoring, openapi, practical
+from ..models import Attempt, ExamPart, ExamSession, Incident, MisconductRecord, Role, RosterEntry, SupervisorAnnotation
 from ..monitor_events import notify
 from ..security.access import requires
 from ..web import get_db, json_body
@@ -70,7 +70,27 @@ def _done(attempt: Attempt, kind: str, **data):
                     tags=("examiner",), responses={200: OBJECT})
 def snapshot(session_id: int):
     db = get_db()
-    return jsonify(monitoring.snapshot(db, db.get(ExamSession, session_id), g.now))
+    data = monitoring.snapshot(db, db.get(ExamSession, session_id), g.now)
+    app = current_app._get_current_object()
+    for tile in data["tiles"]:      # practical seats: what this process last saw of their machine sessions
+        machine = tile["attempt"] and tile["attempt"]["machine"]
+        if machine is not None:
+            machine.update(monitor_events.machine_fields_known(app, tile["attempt"]["id"]) or {})
+    return jsonify(data)
+
+
+@bp.get("/api/attempts/<int:attempt_id>/machine/mirror")
+@requires(*OBSERVERS, scope=attempt_organisation)
+@openapi.documented("A practical candidate's machine as their screen shows it, read only (the server's machine "
+                    "session; then follow the Socket.IO `mirror` updates after `monitor_mirror`)",
+                    tags=("examiner",), responses={200: OBJECT})
+def machine_mirror(attempt_id: int):
+    db = get_db()
+    attempt = _attempt(attempt_id)
+    if attempt.roster_entry.exam_session.part is not ExamPart.practical:
+        abort(404)
+    manager = practical.manager_for(current_app._get_current_object())
+    return jsonify(practical.machine_state(db, manager, attempt, g.now, drawing_url=""))
 
 
 @bp.get("/api/attempts/<int:attempt_id>/monitor")
@@ -113,15 +133,13 @@ RESYNC_SCHEMA = {"type": "object", "properties": {"attempt_id": {"type": "intege
 
 @bp.post("/api/sessions/<int:session_id>/resync")
 @requires(*EXAMINER, scope=session_organisation)
-@openapi.documented("Ask the session's candidates (or one, with attempt_id) to re-read their time now, after a "
-                    "change made through the delivery routes (time added, session paused or resumed)",
+@openapi.documented("Ask the session's candidates (or one, with attempt_id) to re-read their time now (the "
+                    "delivery routes that change time or state already do this themselves)",
                     tags=("examiner",), request=RESYNC_SCHEMA, responses={200: OBJECT})
 def resync(session_id: int):
     body = json_body(RESYNC_SCHEMA)
     session = get_db().get(ExamSession, session_id)
-    attempt = _session_attempt(session, body.get("attempt_id"))
-    candidates = [attempt.roster_entry.candidate_id] if attempt else [e.candidate_id for e in session.roster]
-    notify(session.id, "resync", candidates)
+    monitor_events.resync(session, _session_attempt(session, body.get("attempt_id")), "asked")
     return jsonify(ok=True)
 
 
@@ -293,7 +311,7 @@ def annotate(session_id: int):
 def _report_action(session_id: int, action):
     db = get_db()
     report = action(db, db.get(ExamSession, session_id))
-    data = monitoring.report_json(report)
+    data = monitoring.report_json(report, db)
     db.commit()
     notify(session_id, "report")
     return jsonify(data)
@@ -309,14 +327,15 @@ def generate_report(session_id: int):
 
 @bp.post("/api/sessions/<int:session_id>/report/sign")
 @requires(*EXAMINER, scope=session_organisation)
-@openapi.documented("The chief examiner signs the session report", tags=("examiner",), responses={200: OBJECT})
+@openapi.documented("The session's chief examiner (考评组长) signs the session report (any examiner of the "
+                    "organisation when the session has no staff)", tags=("examiner",), responses={200: OBJECT})
 def sign_report(session_id: int):
     return _report_action(session_id, lambda db, s: monitoring.sign_report(db, s, g.user, g.now))
 
 
 @bp.post("/api/sessions/<int:session_id>/report/countersign")
 @requires(*SUPERVISOR, scope=session_organisation)
-@openapi.documented("The supervisor countersigns the signed session report", tags=("supervisor",),
+@openapi.documented("A supervisor of the session countersigns the signed session report", tags=("supervisor",),
                     responses={200: OBJECT})
 def countersign_report(session_id: int):
     return _report_action(session_id, lambda db, s: monitoring.countersign_report(db, s, g.user, g.now))
@@ -330,7 +349,7 @@ def report(session_id: int):
     found = monitoring.report_of(db, db.get(ExamSession, session_id))
     if found is None:
         abort(404)
-    return jsonify(monitoring.report_json(found))
+    return jsonify(monitoring.report_json(found, db))
 
 
 # ---- pages ---------------------------------------------------------------------------------------------------
@@ -350,7 +369,8 @@ def report_page(session_id: int):
     db = get_db()
     session = db.get(ExamSession, session_id)
     found = monitoring.report_of(db, session)
-    roles = {a.role for a in g.assignments}
     return render_template("monitor/report.html", session=session,
-                           report=monitoring.report_json(found) if found else None,
-                           can_sign=Role.examiner in roles, can_countersign=Role.supervisor in roles)
+                           report=monitoring.report_json(found, db) if found else None,
+                           can_generate=any(a.role is Role.examiner for a in g.assignments),
+                           can_sign=monitoring.may_sign(db, session, g.user, "sign"),
+                           can_countersign=monitoring.may_sign(db, session, g.user, "countersign"))
