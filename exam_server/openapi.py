@@ -37,7 +37,8 @@ def _path(rule: str) -> tuple[str, list[dict]]:
     return re.sub(r"<(?:(\w+):)?(\w+)>", repl, rule), params
 
 
-def _operation(meta: dict, params: list[dict], secured: bool) -> dict[str, Any]:
+def _operation(meta: dict, params: list[dict], access: str) -> dict[str, Any]:
+    secured = access != "public"
     op: dict[str, Any] = {"summary": meta["summary"], "tags": meta["tags"], "parameters": params, "responses": {}}
     if meta["request"] is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["request"]}}}
@@ -46,8 +47,8 @@ def _operation(meta: dict, params: list[dict], secured: bool) -> dict[str, Any]:
     for status in (400, 401, 403, 404, 429) if secured else (400, 429):
         op["responses"].setdefault(str(status), {"description": "error",
                                                  "content": {"application/json": {"schema": ERROR_SCHEMA}}})
-    if secured:
-        op["security"] = [{"session": [], "csrf": []}]
+    if secured:     # a station node signs its requests instead (docs/nodes.md)
+        op["security"] = [{"node": []}] if access == "node-signed" else [{"session": [], "csrf": []}]
     return op
 
 
@@ -59,9 +60,9 @@ def build(app: Flask) -> dict[str, Any]:
         if meta is None:
             continue
         path, params = _path(rule.rule)
-        secured = getattr(view, "access", "public") != "public"
+        access = getattr(view, "access", "public")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(meta, params, secured)
+            paths.setdefault(path, {})[method.lower()] = _operation(meta, params, access)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Exam platform API", "version": "0.1.0"},
@@ -69,5 +70,8 @@ def build(app: Flask) -> dict[str, Any]:
         "components": {"securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "exam_session"},
             "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+            "node": {"type": "apiKey", "in": "header", "name": "X-Node-Signature",
+                     "description": "Ed25519 over method, path, X-Node-Time and the body's SHA-256, by the node "
+                                    "named in X-Node-Key"},
         }},
     }

@@ -17,7 +17,7 @@ from typing import Callable
 from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import nodes
+from .. import nodes, openapi
 from ..errors import UserError
 from ..hub_client import HubClient
 from ..models import ExamSession, Organisation, OrganisationKind, Role
@@ -34,6 +34,14 @@ HUB_ADMINS = (Role.centre_admin, Role.provincial_admin)
 NODE_STAFF = (Role.station_manager,)
 UNLOCKERS = (Role.station_manager, Role.supervisor)
 MAX_FILE = 256 * 1024 * 1024
+PACKAGES_SCHEMA = {"type": "object", "properties": {"packages": {"type": "array", "items": {
+    "type": "object", "properties": {"id": {"type": "integer"}, "session_id": {"type": "integer"},
+                                     "version": {"type": "integer"}, "sha256": {"type": "string"},
+                                     "size": {"type": "integer"}}}}}}
+CODE_SCHEMA = {"type": "object", "properties": {"code": {"type": "string"}}}
+BUNDLE_SCHEMA = {"type": "object", "properties": {"received": {"type": "integer"}, "imported": {"type": "boolean"},
+                                                  "bundle_id": {"type": "integer"}, "conflicts": {"type": "array"},
+                                                  "regrade": {"type": "object"}}}
 
 
 def _settings():
@@ -184,6 +192,8 @@ def _node_package(package_id: int) -> SessionPackage:
 
 @bp.get("/api/node/packages")
 @node_signed
+@openapi.documented("The newest package of each of the node's station's sessions not ended", tags=("nodes",),
+                    responses={200: PACKAGES_SCHEMA})
 def node_packages():
     db = get_db()
     sessions = db.execute(select(ExamSession).where(ExamSession.organisation_id == g.node.organisation_id,
@@ -195,6 +205,7 @@ def node_packages():
 
 @bp.get("/api/node/packages/<int:package_id>")
 @node_signed
+@openapi.documented("A package's bytes, or the Range asked for (206): a download resumes", tags=("nodes",))
 def node_package_bytes(package_id: int):
     """The package, or the byte range asked for (a download over a slow link resumes)."""
     data = _node_package(package_id).data
@@ -211,6 +222,8 @@ def node_package_bytes(package_id: int):
 
 @bp.post("/api/node/packages/<int:package_id>/release")
 @node_signed
+@openapi.documented("The package's release code, from 30 minutes before the session's start (audited)",
+                    tags=("nodes",), responses={200: CODE_SCHEMA})
 def node_release(package_id: int):
     db = get_db()
     code = nodes.release(db, _node_package(package_id), None, "online", g.now, _settings().paper_key(),
@@ -242,12 +255,16 @@ def _sha(sha256: str) -> str:
 
 @bp.get("/api/node/bundles/<sha256>")
 @node_signed
+@openapi.documented("How much of a results bundle the hub holds, or its import's result", tags=("nodes",),
+                    responses={200: BUNDLE_SCHEMA})
 def node_bundle_status(sha256: str):
     return jsonify(_bundle_status(_sha(sha256)))
 
 
 @bp.put("/api/node/bundles/<sha256>")
 @node_signed
+@openapi.documented("The next chunk of a results bundle (?offset=&total=); imported once complete", tags=("nodes",),
+                    responses={200: BUNDLE_SCHEMA})
 def node_bundle_chunk(sha256: str):
     """Append a chunk at ``offset`` (anything else answers where the hub's copy ends); import when complete."""
     status = _bundle_status(_sha(sha256))
