@@ -148,3 +148,57 @@ def _summary(totals: np.ndarray, pass_mark: float | None) -> str:
     if pass_mark is not None:
         text += f"，及格率 {100 * (totals >= pass_mark).mean():.1f}%"
     return text
+
+
+def pass_rate_trend_svg(labels: Sequence[str], rates: Sequence[float | None], counts: Sequence[int], *,
+                        title: str = "合格率趋势") -> str:
+    """Pass rate (0–100 %) per period as a line with dots; a period without graded candidates (None) breaks the
+    line. Each dot's tooltip gives the rate and the number graded."""
+    n = len(labels)
+    frame = _Frame(-0.5, max(n, 1) - 0.5, 0.0, 100.0)
+    parts = _axes(frame, [], _ticks(0, 100, 20), "", "合格率（%）")
+    parts += [_text(frame.x(i), frame.y(0) + 18, label, anchor="middle", size=11) for i, label in enumerate(labels)]
+    segment: list[str] = []
+    for i, (rate, count) in enumerate(zip(rates, counts)):
+        if rate is None:
+            parts += _polyline(segment)
+            segment = []
+            continue
+        x, y = frame.x(i), frame.y(100 * rate)
+        segment.append(f"{x},{y}")
+        parts.append(f'<circle cx="{x}" cy="{y}" r="4" fill="{OK_COLOUR}">'
+                     f"<title>{escape(labels[i])}：{100 * rate:.1f}%（{count} 人）</title></circle>")
+    parts += _polyline(segment)
+    return _svg(title, parts)
+
+
+def _polyline(points: list[str]) -> list[str]:
+    if len(points) < 2:
+        return []
+    return [f'<polyline points="{" ".join(points)}" fill="none" stroke="{OK_COLOUR}" stroke-width="2"/>']
+
+
+def pass_rate_bars_svg(labels: Sequence[str], rates: Sequence[float | None], *, reference: float | None = None,
+                       flagged: Sequence[bool] | None = None, title: str = "各鉴定站合格率") -> str:
+    """One bar per group (e.g. a station) with its pass rate; the reference rate (e.g. the province's) as a dashed
+    line; flagged bars (a pass-rate anomaly) red. Groups without graded candidates (None) get no bar."""
+    n = len(labels)
+    flagged = list(flagged) if flagged is not None else [False] * n
+    frame = _Frame(0.0, max(n, 1), 0.0, 100.0)
+    parts = _axes(frame, [], _ticks(0, 100, 20), "", "合格率（%）")
+    width = (frame.x(1) - frame.x(0)) * 0.6
+    for i, (label, rate) in enumerate(zip(labels, rates)):
+        centre = frame.x(i + 0.5)
+        parts.append(_text(centre, frame.y(0) + 18, label, anchor="middle", size=11))
+        if rate is None:
+            continue
+        top = frame.y(100 * rate)
+        colour = FLAG_COLOUR if flagged[i] else BAR_COLOUR
+        parts.append(f'<rect x="{round(centre - width / 2, 1)}" y="{top}" width="{round(width, 1)}" '
+                     f'height="{round(frame.y(0) - top, 1)}" fill="{colour}">'
+                     f"<title>{escape(label)}：{100 * rate:.1f}%</title></rect>")
+    if reference is not None:
+        y = frame.y(100 * reference)
+        parts += [_line(frame.x(0), y, frame.x(frame.x_max), y, GUIDE_COLOUR, dashed=True),
+                  _text(frame.x(frame.x_max) - 4, y - 6, f"全省 {100 * reference:.1f}%", anchor="end")]
+    return _svg(title, parts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import select
@@ -41,7 +41,7 @@ def record(session: Session, action: str, *, actor: Optional[User] = None, actor
     """Append one event to the chain in the caller's transaction."""
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     event = AuditEvent(
-        seq=head.seq + 1, ts_utc=now or utcnow(),
+        seq=head.seq + 1, ts_utc=(now or utcnow()).astimezone(timezone.utc),   # one form, whatever zone came in
         actor_id=actor.id if actor else None, actor_name=actor.username if actor else actor_name,
         action=action, object_type=object_type, object_id=str(object_id), ip=ip,
         data=canonical_json(data or {}), prev_hash=head.hash,

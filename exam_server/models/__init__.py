@@ -15,6 +15,7 @@ from .grading import (Appeal, AppealReview, ExaminerFinding, GradingJob, ManualM
                       ScoreReport)
 from .monitoring import (Announcement, Incident, IncidentCategory, LateStart, MisconductRecord, MisconductTier,
                          SessionReport, SupervisorAnnotation)
+from .quality import QualityList, QualityListEntry, ResponsibilityAgreement
 from .transfer import ReceivedPackage, ResultBundle, SessionPackage, StationNode, TrustedHub
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
@@ -38,4 +39,5 @@ __all__ = [
     "AppealReview",
     "ExamPlan", "PlanStation", "IdType", "Registration", "Duty", "SessionStaff",
     "StationNode", "SessionPackage", "ResultBundle", "TrustedHub", "ReceivedPackage",
+    "QualityList", "QualityListEntry", "ResponsibilityAgreement",
 ]
