@@ -45,6 +45,8 @@ def build_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(nodes_bp)
     from .views.reports import bp as reports_bp
     app.register_blueprint(reports_bp)
+    from .views import affairs
+    app.register_blueprint(affairs.bp)
     send_static = app.view_functions["static"]
     app.view_functions["static"] = public(lambda filename: send_static(filename=filename))
     _refuse_undeclared_views(app)

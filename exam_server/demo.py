@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, papers, photos
+from . import audit, id_numbers, papers, photos
 from .demo_bank import load_bank
 from .demo_practical import load_practical
 from .models import (Exam, ExamPart, ExamSession, JobType, JobTypeLevel, Level, Occupation, Organisation,
@@ -68,30 +68,20 @@ STAFF = [
 ]
 CANDIDATES_PER_STATION = 10
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
 
 def id_check_character(first17: str) -> str:
     """GB 11643-1999 check character of the first 17 digits (ISO 7064 MOD 11-2)."""
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+    return id_numbers.check_character(first17)
 
 
-def is_valid_id_number(number: str) -> bool:
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    return number[17].upper() == id_check_character(number[:17])
+def is_valid_id_number(number: str, today: date = date.max) -> bool:
+    return id_numbers.is_valid_resident_id(number, today)
 
 
 def make_id_number(rng: random.Random, region: str, female: bool) -> str:
     born = date(1975, 1, 1) + timedelta(days=rng.randrange(30 * 365))
     sequence = rng.randrange(0, 100) * 10 + rng.randrange(0, 5) * 2 + (0 if female else 1)  # odd = male
-    first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
-    return first17 + id_check_character(first17)
+    return id_numbers.make_resident_id(region, born, sequence)
 
 
 @dataclass
