@@ -267,3 +267,39 @@ def test_rollback_and_other_stations_are_refused_on_the_node(database, node_data
                                         HUB_KEY, PAPER_KEY).data
         nodes.receive_package(db, third, "file", find_user(db, "node_admin"), now)
     assert elsewhere.value.key == "transfer.other_station"
+
+
+def test_conflicts_are_reported_never_merged(database, node_database):
+    """The hub changed the roster after packaging and voided a candidate's attempt meanwhile: those two come back
+    as conflicts and the others are imported."""
+    data, session_id, station_code = package_on_hub(database, ExamPart.theory)
+    set_up_node(node_database, station_code)
+    with database.session(write=False) as db:
+        start = db.get(ExamSession, session_id).scheduled_start_at
+    node_session_id = receive_and_unlock(node_database, data, release_code(database, session_id, start), start)
+    with node_database.transaction() as db:
+        session, examiner = db.get(ExamSession, node_session_id), find_user(db, "examiner_nj01")
+        delivery.open_check_in(db, session, examiner, start)
+        delivery.start_session(db, session, examiner, start, NODE_PAPER_KEY)
+        tickets = []
+        for entry in session.roster[:3]:
+            attempt = delivery.start_attempt(db, entry, start)
+            delivery.submit(db, attempt, entry.candidate, start + timedelta(minutes=5))
+            tickets.append(entry.ticket_number)
+        delivery.end_session(db, session, examiner, start + timedelta(minutes=10))
+        bundle = nodes.result_bundle(db, db.execute(select(nodes.ReceivedPackage)).scalar_one(), NODE_KEY,
+                                     find_user(db, "node_admin"), start + timedelta(hours=1))
+    with database.transaction() as db:                       # meanwhile on the hub
+        session = db.get(ExamSession, session_id)
+        moved = next(e for e in session.roster if e.ticket_number == tickets[0])
+        moved.ticket_number = "MOVED-0001"                   # the roster changed after the package
+        voided = next(e for e in session.roster if e.ticket_number == tickets[1])
+        hub_attempt = Attempt(roster_entry=voided, started_at=start, voided_at=start + timedelta(minutes=1))
+        db.add(hub_attempt)
+        db.flush()
+    with database.transaction() as db:
+        imported = nodes.import_bundle(db, bundle, find_user(db, "admin"), start + timedelta(hours=2), PAPER_KEY)
+        conflicts = {c["ticket_number"]: c["conflict"] for c in json.loads(imported.conflicts)}
+        assert conflicts == {tickets[0]: "not_on_roster", tickets[1]: "voided_on_hub"}
+        assert set(json.loads(imported.regrade)) == {tickets[2]}
+        assert db.get(Attempt, hub_attempt.id).voided_at is not None     # the hub's decision stands
