@@ -116,3 +116,50 @@ def test_a_session_goes_to_the_node_and_its_results_come_back(app, database, nod
                           .where(RosterEntry.exam_session_id == session_id)).scalar() == 1
     page = admin.get("/nodes").get_data(as_text=True)
     assert "1/1" in page
+
+
+def test_the_usb_stick_and_phone_path(app, database, node_app, node_database):  # noqa: F811
+    """No link at all: the package and the results travel as files, the code by phone."""
+    import io
+    import re
+
+    hub_settings, node_settings = app.extensions["exam_settings"], node_app.extensions["exam_settings"]
+    with database.transaction() as db:
+        session = db.execute(select(ExamSession).where(ExamSession.part == ExamPart.theory)
+                             .order_by(ExamSession.id)).scalars().first()
+        session.scheduled_start_at = utcnow() + timedelta(minutes=10)
+        session_id = session.id
+    admin, manager = Browser(app.test_client()), Browser(node_app.test_client())
+    admin.login("admin")
+    manager.login("node_manager")
+    admin.post("/nodes", {"station": "JS-NJ-01", "public_key": nodes.public_key_text(nodes.transfer_key(node_settings))})
+    manager.post("/node/hub", {"public_key": nodes.public_key_text(nodes.transfer_key(hub_settings)),
+                               "station": "JS-NJ-01", "hub_url": ""})
+    admin.post(f"/nodes/sessions/{session_id}/packages")
+    package = admin.get(f"/nodes/sessions/{session_id}/package")
+    assert package.status_code == 200 and package.mimetype == "application/octet-stream"
+    assert manager.post("/node/packages", {"file": (io.BytesIO(package.data), "session.pkg")},
+                        content_type="multipart/form-data").status_code == 302
+    page = admin.post(f"/nodes/sessions/{session_id}/release").get_data(as_text=True)
+    code = re.search(r'id="release-code"[^>]*>([0-9A-Z-]{29})<', page).group(1)
+    with node_database.session(write=False) as db:
+        received = db.execute(select(ReceivedPackage)).scalar_one()
+    typed = code.lower().replace("-", " ")
+    assert manager.post(f"/node/packages/{received.id}/unlock", {"code": typed}).status_code == 302
+    with node_database.transaction() as db:
+        node_session = db.execute(select(ExamSession)).scalar_one()
+        examiner = find_user(db, "examiner_nj01")
+        delivery.open_check_in(db, node_session, examiner, utcnow())
+        delivery.start_session(db, node_session, examiner, utcnow(), NODE_PAPER_KEY)
+        entry = node_session.roster[0]
+        delivery.submit(db, delivery.start_attempt(db, entry, utcnow()), entry.candidate, utcnow())
+        delivery.end_session(db, node_session, examiner, utcnow())
+    results = manager.get(f"/node/packages/{received.id}/results")
+    assert results.status_code == 200
+    assert admin.post("/nodes/bundles", {"file": (io.BytesIO(results.data), "results.bundle")},
+                      content_type="multipart/form-data").status_code == 302
+    with database.session(write=False) as db:
+        bundle = db.execute(select(ResultBundle)).scalar_one()
+        assert json.loads(bundle.conflicts) == [] and bundle.exam_session_id == session_id
+        assert db.execute(select(func.count()).select_from(Attempt).join(RosterEntry)
+                          .where(RosterEntry.exam_session_id == session_id)).scalar() == 1
