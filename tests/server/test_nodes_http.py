@@ -132,7 +132,8 @@ def test_the_usb_stick_and_phone_path(app, database, node_app, node_database):  
     admin, manager = Browser(app.test_client()), Browser(node_app.test_client())
     admin.login("admin")
     manager.login("node_manager")
-    admin.post("/nodes", {"station": "JS-NJ-01", "public_key": nodes.public_key_text(nodes.transfer_key(node_settings))})
+    node_key = nodes.public_key_text(nodes.transfer_key(node_settings))
+    admin.post("/nodes", {"station": "JS-NJ-01", "public_key": node_key})
     manager.post("/node/hub", {"public_key": nodes.public_key_text(nodes.transfer_key(hub_settings)),
                                "station": "JS-NJ-01", "hub_url": ""})
     admin.post(f"/nodes/sessions/{session_id}/packages")
