@@ -36,17 +36,12 @@ def build_app(test_config: dict | None = None) -> Flask:
     app.extensions["exam_db"] = Database(database_url)
 
     web.install(app)
-    from .views import (api, auth, bank, certificates, client, competitions, exam_api, grading, home, monitor,
-                        practical_api, practical_bank)
+    from .views import (affairs, api, auth, bank, certificates, client, competitions, exam_api, grading, home,
+                        monitor, nodes, practical_api, practical_bank, reports, scheduling)
     for blueprint in (auth.bp, home.bp, api.bp, exam_api.bp, client.bp, bank.bp, practical_api.bp, practical_bank.bp,
-                      grading.bp, monitor.bp, certificates.bp, competitions.bp):
+                      grading.bp, monitor.bp, certificates.bp, competitions.bp, affairs.bp, scheduling.bp, reports.bp,
+                      nodes.bp):
         app.register_blueprint(blueprint)
-    from .views.nodes import bp as nodes_bp
-    app.register_blueprint(nodes_bp)
-    from .views.reports import bp as reports_bp
-    app.register_blueprint(reports_bp)
-    from .views import affairs
-    app.register_blueprint(affairs.bp)
     send_static = app.view_functions["static"]
     app.view_functions["static"] = public(lambda filename: send_static(filename=filename))
     _refuse_undeclared_views(app)

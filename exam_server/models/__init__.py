@@ -15,12 +15,14 @@ from .grading import (Appeal, AppealReview, ExaminerFinding, GradingJob, ManualM
                       ScoreReport)
 from .monitoring import (Announcement, Incident, IncidentCategory, LateStart, MisconductRecord, MisconductTier,
                          SessionReport, SupervisorAnnotation)
-from .quality import QualityList, QualityListEntry, ResponsibilityAgreement
-from .transfer import ReceivedPackage, ResultBundle, SessionPackage, StationNode, TrustedHub
 from .organisations import (LEVEL_NAMES_ZH, JobType, JobTypeLevel, Level, Occupation, Organisation,
                             OrganisationKind)
 from .practical import (PracticalAssignment, PracticalPart, PracticalPartTask, PracticalTask, TaskStatus,
                         TraceEvent)
+from .quality import QualityList, QualityListEntry, ResponsibilityAgreement
+from .scheduling import (MachineKind, QualificationRole, QualificationScope, Room, SessionSchedule,
+                         StaffQualification, TicketCheck)
+from .transfer import ReceivedPackage, ResultBundle, SessionPackage, StationNode, TrustedHub
 
 __all__ = [
     "Base", "utcnow", "Organisation", "OrganisationKind", "Occupation", "JobType", "JobTypeLevel", "Level",
@@ -39,5 +41,7 @@ __all__ = [
     "AppealReview",
     "ExamPlan", "PlanStation", "IdType", "Registration", "Duty", "SessionStaff",
     "StationNode", "SessionPackage", "ResultBundle", "TrustedHub", "ReceivedPackage",
+    "QualificationRole", "StaffQualification", "QualificationScope", "MachineKind", "Room", "SessionSchedule",
+    "TicketCheck",
     "QualityList", "QualityListEntry", "ResponsibilityAgreement",
 ]
