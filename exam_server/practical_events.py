@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from . import i18n, practical, save_writer
+from . import i18n, monitor_events, practical, save_writer
 from .errors import UserError
 from .events import session_user_id
 
@@ -24,9 +24,11 @@ def handle_machine(app, user_id: int, payload) -> dict:
     """One operation for the signed-in user; every refusal is an error ack, never an exception."""
     locale = app.extensions["exam_settings"].default_locale
     try:
-        return practical.submit_op(app_commit(app), practical.manager_for(app), user_id, payload)
+        ack = practical.submit_op(app_commit(app), practical.manager_for(app), user_id, payload)
     except UserError as exc:
         return practical.error_ack(exc, i18n.translate(locale, exc.key, **exc.values))
+    monitor_events.machine_applied(app, payload, ack)     # the dashboards' tiles and mirrors
+    return ack
 
 
 def on_machine(payload):

@@ -22,7 +22,7 @@ const clock = { remainingMs: 0, syncedAt: 0, phase: "active" };
 async function api(method, path, body) {
   const response = await fetch(path, {
     method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF, ...window.sebHeaders() },   // seb.js
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
@@ -133,9 +133,11 @@ async function start() {
   link.connect();
   link.flush();
   setInterval(() => tick(finish), 250);
-  setInterval(async () => {
+  const resync = async () => {
     try { syncClock(await api("GET", `/api/attempts/${link.attemptId}?client_id=${CLIENT}`)); } catch (error) { /* offline */ }
-  }, RESYNC_MS);
+  };
+  link.socket.on("monitor", (event) => { if (event.kind !== "announcement") resync(); });  // time, pause, end by the examiner
+  setInterval(resync, RESYNC_MS);
   document.body.dataset.ready = "1";
 }
 

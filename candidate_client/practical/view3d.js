@@ -26,7 +26,7 @@ export class View3D {
     this.scene.add(sun);
     this.paths = { rapid: pathLines(0xc99a00, true), feed: pathLines(0x1a8f3a, false) };
     this.scene.add(this.paths.rapid, this.paths.feed);
-    this.animation = null;          // {motions, startedAt, locked}
+    this.animation = null;          // {motions, startedAt, plan}: a move being animated
     this.machine = null;
     this.section = false;
     this.buildButtons();
@@ -74,7 +74,9 @@ export class View3D {
   /** Animate `motions` from `startedAt` (page clock); their lines join the tool path. */
   play(motions, startedAt, view) {
     this.addPath(motions);
-    this.animation = { motions, startedAt, locked: view.switches.machine_lock, plan: view.status === "running" };
+    this.dirty = true;
+    // A locked machine does not move: its path is drawn once, and no frames are spent on an animation.
+    this.animation = view.switches.machine_lock ? null : { motions, startedAt, plan: view.status === "running" };
   }
 
   addPath(motions) {
@@ -89,7 +91,7 @@ export class View3D {
   currentPoint() {
     const view = this.link.view;
     const a = this.animation;
-    if (a && !a.locked) {
+    if (a) {
       let t = (performance.now() - a.startedAt) / 1000;
       for (const motion of a.motions) {
         const seconds = motion.seconds ?? 0;

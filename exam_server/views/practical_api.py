@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request, \
     send_from_directory, url_for
 
-from .. import delivery, i18n, openapi, practical
+from .. import delivery, i18n, monitor_events, openapi, practical, seb
 from ..errors import UserError
 from ..models import Attempt, Role, RosterEntry
 from ..security.access import public, requires
@@ -47,7 +47,9 @@ CLIENT_MESSAGES = ("exam.", "nav.", "error.", "delivery.", "practical.")
 
 
 def _machine_attempt(attempt_id: int) -> Attempt:
-    """The candidate's own attempt, in a practical session (404 otherwise: ids cannot be probed)."""
+    """The candidate's own attempt, in a practical session (404 otherwise: ids cannot be probed); when its exam
+    has a Safe Exam Browser Config Key, the request must carry the SEB proof (own_attempt checks it: 403
+    `seb.required`), as every theory route and the Socket.IO connection do."""
     attempt = own_attempt(attempt_id)
     if attempt.roster_entry.exam_session.part.value != "practical":
         abort(404)
@@ -101,9 +103,11 @@ def _one_op(commit, manager, attempt_id: int, op) -> dict:
     try:
         if not isinstance(op, dict) or op.get("attempt_id", attempt_id) != attempt_id:
             raise UserError("delivery.bad_op")
-        return practical.submit_op(commit, manager, g.user.id, {**op, "attempt_id": attempt_id})
+        ack = practical.submit_op(commit, manager, g.user.id, {**op, "attempt_id": attempt_id})
     except UserError as exc:
         return practical.error_ack(exc, t(exc.key, **exc.values))
+    monitor_events.machine_applied(current_app._get_current_object(), {**op, "attempt_id": attempt_id}, ack)
+    return ack
 
 
 @bp.get("/api/attempts/<int:attempt_id>/machine/drawing")
@@ -140,6 +144,7 @@ def practical_entry(entry_id: int):
     entry = get_db().get(RosterEntry, entry_id)
     if entry is None or entry.candidate_id != g.user.id or entry.exam_session.part.value != "practical":
         abort(404)
+    seb.require(entry.exam_session.exam.seb_config_key, request)
     if entry.attempt is not None:
         return redirect(url_for("practical_api.practical_page", attempt_id=entry.attempt.id))
     return render_template("client/practical.html", attempt=None, attempt_id=None, entry=entry,

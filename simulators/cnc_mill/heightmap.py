@@ -6,13 +6,17 @@ the cell centre in work coordinates, mm. Columns the tool went through keep the 
 
 Each move touches only the window of cells under its swept box, and the values come from the same
 analytic bottom functions as the exact model (:func:`simulators.cnc_mill.stock.bottom`), evaluated in
-float64; only the exported copy is float32 (rounding ≤ 2e-6 mm for |z| < 64 mm).
+float64, then stored as float32 rounded down (below).
 
-Memory (issue #9: 8 MB per mill session). The master ``z`` stays float64 although it is drawn as float32: the
-crash checks (workpiece.py) compare it with the envelope shrunk by 1e-6 mm, and float32's rounding (up to 1.9e-6
-mm below |z| = 64) would move that decision. ``floor``, the raw stock's bottom, depends on Y only for both stock
-kinds (a block, a bar lying along X), so it is one column ``(ny, 1)`` that broadcasts (:meth:`floor_at`), not a
-second ``(ny, nx)`` array: 8 bytes a cell in all (a 100 × 80 block at 0.1 mm: 6.4 MB).
+Memory (issue #9: 8 MB per mill session). The grid ``z`` is stored once, as float32, and drawn as it is: 4 bytes
+a cell (a 100 × 80 block at 0.1 mm: 3.2 MB). Values are rounded *down* (toward −∞), so a stored top is never above
+the float64 one and never more than one float32 step below it (< 1.9e-6 mm for |z| < 32, < 3.8e-6 below 64).
+That keeps the crash checks (workpiece.py: material above the envelope shrunk by 1e-6 mm) conservative: a contact
+the float64 grid would have passed is never reported; only a penetration of a few µm at a cell centre can be
+missed, below what the edge checks on the exact model already leave (docs/mill-stock.md). Measurements never read
+this grid: they use the exact model (stock.py, measure.py). ``floor``, the raw stock's bottom, depends on Y only
+for both stock kinds (a block, a bar lying along X), so it is one float64 column ``(ny, 1)`` that broadcasts
+(:meth:`floor_at`), not a second ``(ny, nx)`` array.
 """
 from __future__ import annotations
 
@@ -22,9 +26,11 @@ import numpy as np
 
 from .stock import RawStock, Sweep, bottom, segment_distance2
 
+DOWN = np.float32(-np.inf)
+
 
 class Heightmap:
-    """float64 master grid over the raw stock's footprint; ``cell`` in mm; ``floor`` broadcasts (see above)."""
+    """float32 grid (rounded down) over the raw stock's footprint; ``cell`` in mm; ``floor`` broadcasts (see above)."""
 
     def __init__(self, raw: RawStock, cell: float = 0.1):
         if cell <= 0.0:
@@ -39,7 +45,7 @@ class Heightmap:
         self.xs = x0 + (np.arange(self.nx) + 0.5) * self.dx
         self.ys = y0 + (np.arange(self.ny) + 0.5) * self.dy
         self.floor = _floor(raw, self.xs, self.ys)
-        self.z = raw.top0(self.xs[None, :], self.ys[:, None]).copy()
+        self.z = round_down(raw.top0(self.xs[None, :], self.ys[:, None]))
 
     def window(self, box: tuple[float, float, float, float, float]) -> tuple[slice, slice] | None:
         """Row and column slices of the cells whose centres lie in the xy box, or None."""
@@ -72,7 +78,8 @@ class Heightmap:
             x, y = self.coords(win)
             d2 = segment_distance2(sweep.start, sweep.end, x, y)
             cells = self.z[win]       # a strided view: copyto's mask is faster here than minimum(where=)
-            np.copyto(cells, np.minimum(cells, sweep.z_low + pieces[0].h0), where=d2 <= pieces[0].a ** 2)
+            level = round_down(np.float64(sweep.z_low + pieces[0].h0))
+            np.copyto(cells, np.minimum(cells, level), where=d2 <= pieces[0].a ** 2)
             return
         self.lower(win, self.sweep_bottom(sweep, win))
 
@@ -82,15 +89,13 @@ class Heightmap:
         return self.floor[rows] if self.floor.shape[1] == 1 else self.floor[rows, cols]
 
     def display(self, win: tuple[slice, slice]) -> np.ndarray:
-        """The float32 display values of a window: the top, or the bottom where cut through. Rounding is
-        monotonic, so rounding first and taking the maximum after gives the same values as the other way
-        round, without a float64 temporary the size of the window."""
-        out = self.z[win].astype(np.float32)
-        return np.maximum(out, self.floor_at(win).astype(np.float32), out=out)
+        """The float32 display values of a window: the top, or the bottom where cut through."""
+        return np.maximum(self.z[win], self.floor_at(win).astype(np.float32))
 
     def lower(self, win: tuple[slice, slice], values: np.ndarray) -> None:
-        """Lower the window to ``values`` where they are below the current top."""
-        np.minimum(self.z[win], values, out=self.z[win])
+        """Lower the window to ``values`` (float64) where they are below the current top."""
+        cells = self.z[win]
+        np.minimum(cells, round_down(values), out=cells)
 
     def export(self) -> np.ndarray:
         """The float32 display array, shape (ny, nx)."""
@@ -101,6 +106,14 @@ class Heightmap:
         c = min(self.nx - 1, max(0, math.floor((x - self.origin[0]) / self.dx)))
         r = min(self.ny - 1, max(0, math.floor((y - self.origin[1]) / self.dy)))
         return r, c
+
+
+def round_down(values):
+    """float64 → float32 toward −∞: the largest float32 not above each value (+inf stays +inf)."""
+    out = np.asarray(values, dtype=np.float32)
+    if out.ndim == 0:
+        return np.nextafter(out, DOWN) if out > values else out
+    return np.nextafter(out, DOWN, out=out, where=out > values)
 
 
 def _floor(raw: RawStock, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

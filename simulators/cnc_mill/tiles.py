@@ -1,7 +1,7 @@
 """Heightmap tiles for the browser: only the tiles whose cells changed since the last update are sent.
 
-The display heightmap (heightmap.py: float64 master, (ny, nx), row 0 at the smallest Y, column 0 at the smallest
-X, values the top Z of each cell centre in the work frame) is cut into TILE × TILE cell tiles (the last row and
+The display heightmap (heightmap.py: float32 rounded down, (ny, nx), row 0 at the smallest Y, column 0 at the
+smallest X, values the top Z of each cell centre in the work frame) is cut into TILE × TILE cell tiles (the last row and
 column of tiles may be smaller). A tile goes out as
 
     {"row": r, "col": c, "rows": h, "cols": w, "encoding": "f4le+zlib",

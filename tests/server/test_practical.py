@@ -440,3 +440,46 @@ def test_the_reference_trace_played_by_a_candidate_makes_a_part_in_tolerance(pap
     assert [m["id"] for m in summary["measurements"]] == [item["id"] for item in data["items"]]
     assert all(m["ok"] for m in summary["measurements"]), [m for m in summary["measurements"] if not m["ok"]]
     assert summary["alarms"] == [] and summary["crashes"] == []
+
+
+def test_safe_exam_browser_guards_the_practical_pages_and_routes(papp, database):
+    """When the practical exam has a SEB Config Key, its pages and HTTP routes want the SEB proof, as the theory
+    routes and the Socket.IO connection do (exam_server/seb.py): refused with `seb.required` without it."""
+    from exam_server import seb
+    from exam_server.models import Exam
+
+    key = "b" * 64
+    session_id, pin = start_lathe_session(papp, database)
+    browser, attempt_id = candidate_at(papp, database, session_id, 1, pin)      # checked in before the key is set
+    with database.transaction() as db:
+        session = db.get(ExamSession, session_id)
+        entry_id = next(e.id for e in session.roster if e.attempt is not None and e.attempt.id == attempt_id)
+        db.get(Exam, session.exam_id).seb_config_key = key
+    routes = [("GET", f"/api/attempts/{attempt_id}/machine?client_id={CLIENT_ID}"),
+              ("POST", f"/api/attempts/{attempt_id}/machine/events"),
+              ("GET", f"/api/attempts/{attempt_id}/machine/drawing"),
+              ("GET", f"/exam/practical/{attempt_id}"), ("GET", f"/exam/practical/entry/{entry_id}")]
+
+    def call(method, path, headers, seq):
+        if method == "GET":
+            return browser.get(path, headers=headers)
+        return browser.client.post(path, json=[op(seq, "power", {"on": True})],
+                                   headers={"X-CSRF-Token": browser.csrf(), **headers})
+
+    for method, path in routes:
+        refused = call(method, path, {}, 1)
+        assert refused.status_code == 403, path
+        assert "Safe Exam Browser" in refused.get_data(as_text=True), path      # the message, in either language
+    assert call(*routes[0], {}, 1).json["error"]["code"] == "seb.required"
+    assert call(*routes[1], {}, 1).json["error"]["code"] == "seb.required"
+
+    page = f"http://localhost/exam/practical/{attempt_id}"                       # SEB's JS API: the page URL's hash
+    proof = {seb.JS_HASH_HEADER: seb.key_hash(page, key), seb.JS_URL_HEADER: page}
+    wrong = {**proof, seb.JS_HASH_HEADER: seb.key_hash(page, "c" * 64)}
+    assert call(*routes[0], wrong, 1).status_code == 403
+    served = [call(method, path, proof, 1) for method, path in routes]
+    assert [r.status_code for r in served] == [200, 200, 200, 200, 302]        # the entry page moves to the attempt
+    assert served[1].json[0]["ok"] is True and served[1].json[0]["seq"] == 1
+    native = f"http://localhost/api/attempts/{attempt_id}/machine?client_id={CLIENT_ID}"   # SEB's own header
+    state = browser.get(routes[0][1], headers={seb.SEB_HEADER: seb.key_hash(native, key)})
+    assert state.status_code == 200 and state.json["last_seq"] == 1 and state.json["view"]["power"] is True

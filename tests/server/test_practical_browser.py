@@ -2,9 +2,11 @@
 the demo practical session through the page's own keys — power on, reference return, trial-cut tool setting of
 two tools, a program typed on the MDI keys, a single-block dry run with machine lock, the automatic run, the
 micrometer, submission — checking the CNC screen against hand-computed numbers; a reload in the middle restores
-the machine exactly; the 3D view's lathe mesh holds the server's stock profile (pixel-free). The machining centre
-with the edge finder, the Z setter and a cut seen in the browser's heightmap; keys pressed while the server is
-down arrive in order once it is back. Screenshots go to pytest's temporary folder (`practical-screenshots*`).
+the machine exactly; the 3D view's lathe mesh holds the server's stock profile (pixel-free). The same for the
+machining centre: G54 by the edge finder, H by the Z setter, a program, a reload in the middle of its single-block
+dry run, the run, the depth gauge, the browser's heightmap equal to the server's cell for cell, and the part the
+server measures for grading. Keys pressed while the server is down arrive in order once it is back. Screenshots
+go to pytest's temporary folder (`practical-screenshots*`).
 
 The lathe (docs/lathe.md, examples/tasks/lathe_zj01): Ø50 × 100 bar, stick-out 75, so the bar's right end is at
 machine Z75 (jaw face = Z0). T01 and T02 both have the tip vector (x −40 radius = −80 on the diameter, z −19.5)
@@ -464,10 +466,77 @@ def test_a_full_lathe_exam_in_the_browser(server, chrome, database, shots):
 
 
 
-def test_the_mill_with_edge_finder_and_z_setter(server, chrome, database, shots):
+MILL_PROGRAM = ("G90G54G43G00Z1.H1", "M03S1000", "G01Z-5.5F300", "X10.F800", "G02I-10.", "G01X0", "G00Z50.",
+                "M05", "M30")
+
+
+def mill_snapshot(chrome) -> dict:
+    """What the machining centre shows and is: every position, G54, offset line 1, the program with its
+    executing line, the mode and status lines, and the machine state the page holds."""
+    shown = "return Object.fromEntries([...document.querySelectorAll(arguments[0])].map((e) => [e.id, e.innerHTML]))"
+    click(chrome, "key-pos")
+    soft(chrome, "pos.all")
+    values = chrome.execute_script(shown, "[id^=pos-]")
+    assert len(values) == 12                       # relative, absolute, machine, distance to go × XYZ
+    click(chrome, "key-ofs")
+    soft(chrome, "ofs.work")
+    values.update(chrome.execute_script(shown, "[id^=ofs-work-G54-]"))
+    soft(chrome, "ofs.geometry")
+    values.update(chrome.execute_script(shown, "[id^=ofs-geometry-1-]"))
+    click(chrome, "key-prog")
+    values.update(chrome.execute_script(shown, "#prog-text, #cnc-onum, #status-mode, #status-run"))
+    view = machine(chrome)
+    values.update({key: view[key] for key in ("mode", "status", "position", "modal", "program", "switches",
+                                               "referenced", "alarms")})
+    return values
+
+
+def single_block(chrome, starts: int) -> None:
+    """`starts` cycle starts in single block, each waited for until the block has ended."""
+    for _ in range(starts):
+        click(chrome, "cycle-start")
+        settle(chrome)
+        wait(chrome, lambda d: status(d) != "running" and synced(d), 30)
+
+
+def mesh_matches_the_server(chrome) -> tuple[int, int]:
+    """The heightmap the 3D view holds against the server's, cell for cell: the server's cut tiles from a fresh
+    GET of the machine (each decoded as tiles.decode does), the raw top 0 elsewhere. (cells compared, cut cells)."""
+    import base64
+
+    import numpy as np
+
+    from simulators.cnc_mill.tiles import decode
+
+    stock = chrome.execute_async_script(
+        "const done = arguments[arguments.length - 1]; const link = window.practical.link;"
+        "fetch(link.machineUrl(), {credentials: 'same-origin'}).then((r) => r.json())"
+        ".then((d) => done(d.view.machine.stock));")
+    rows, cols = stock["heightmap"]["shape"]
+    size = stock["heightmap"]["tile"]
+    server = np.zeros((rows, cols), dtype=np.float32)
+    tiles = list(stock.get("tiles") or []) + list((stock.get("tiles_by_key") or {}).values())
+    for tile in tiles:
+        r0, c0 = tile["row"] * size, tile["col"] * size
+        server[r0:r0 + tile["rows"], c0:c0 + tile["cols"]] = decode(tile)
+    held = chrome.execute_async_script(
+        "const done = arguments[arguments.length - 1]; const scene = window.practical.view3d.machine;"
+        "scene.ready().then(() => { const bytes = new Uint8Array(scene.full.buffer); let text = '';"
+        "for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));"
+        "done(btoa(text)); });")
+    browser = np.frombuffer(base64.b64decode(held), dtype="<f4").reshape(rows, cols)
+    assert np.array_equal(browser, server), int(np.count_nonzero(browser != server))
+    return browser.size, int(np.count_nonzero(server != 0.0))
+
+
+def test_a_full_mill_exam_with_edge_finder_and_z_setter(server, chrome, database, shots):
     """The machining centre (examples/tasks/mill_zj01): 80 × 80 × 30 block whose top centre is at machine
     (−400, −250, −420) with the default 12 mm above the jaws; the spindle gauge point starts at machine 0, 0, 0.
-    Edge finder Ø10, tip 100 mm below the gauge line; tool 1 a Ø10 flat end mill 95 long."""
+    Edge finder Ø10, tip 100 mm below the gauge line; tool 1 a Ø10 flat end mill 95 long. G54 X and Y by the
+    edge finder, H1 by the Z setter, then the drawing's Ø30 pocket, 5 deep from the finished top (task work zero
+    0.5 below the raw top), typed on the MDI keys, dry-run in single block, run, measured and submitted."""
+    from selenium.webdriver.common.by import By
+
     open_exam(chrome, server, database, "JS-NJ-02")
     click(chrome, "power-on")
     click(chrome, "mode-REF")
@@ -475,18 +544,26 @@ def test_the_mill_with_edge_finder_and_z_setter(server, chrome, database, shots)
         click(chrome, f"jog-{axis}plus")
     click(chrome, "load-stock")
     click(chrome, "vise")
-    click(chrome, "mode-HANDLE")
-    click(chrome, "increment-0.1")
     click(chrome, "edge-finder")
     click(chrome, "spindle-cw")
     settle(chrome)
     assert machine(chrome)["referenced"] == ["X", "Y", "Z"] and machine(chrome)["machine"]["probe"]
 
-    # Edge finder left of the block (centre X−460: its Ø10 tip clear of the face at X−440), 5 mm below the top
-    # (tip bottom −425: gauge −325), then 15 mm to the right: its axis 5 mm from the face, X−445: it kicks.
-    handle(chrome, "X", -460)
-    handle(chrome, "Y", -250)
-    handle(chrome, "Z", -325)
+    # The long approach by MDI rapids (X and Y first, then Z): the edge finder left of the block (X−460: its Ø10
+    # tip clear of the face at X−440), on the block's centre line Y−250, 5 mm below the top (tip −425: gauge −325).
+    click(chrome, "mode-MDI")
+    click(chrome, "key-prog")
+    key_in(chrome, "G91G00X-460.Y-250.;Z-325.;")
+    click(chrome, "key-insert")
+    settle(chrome)
+    single_block(chrome, 1)                         # not in single block: one start runs both blocks
+    click(chrome, "key-pos")
+    assert [position(chrome, "machine", a) for a in "XYZ"] == ["-460.000", "-250.000", "-325.000"]
+    click(chrome, "mode-HANDLE")
+    click(chrome, "increment-0.1")
+    settle(chrome)
+
+    # X: 15 mm to the right, the axis 5 mm (its radius) from the face at X−440: it kicks.
     assert read_instrument(chrome, "edge_finder") == "寻边器: clear"
     handle(chrome, "X", 15)
     assert read_instrument(chrome, "edge_finder") == "寻边器: kick"
@@ -495,33 +572,129 @@ def test_the_mill_with_edge_finder_and_z_setter(server, chrome, database, shots)
     measure_offset(chrome, "X-45.")
     # G54 X = machine − EXT − value = −445 − 0 − (−45) = −400: the block's centre
     assert text(chrome, "ofs-work-G54-X") == "-400.000"
+    # Y: up clear of the top (tip −415), over the centre, out to Y−300, down, then 5 mm in: the axis at Y−295,
+    # 5 mm from the face at Y−290: it kicks. G54 Y = −295 − (−45) = −250.
+    handle(chrome, "Z", 10)
+    handle(chrome, "X", 45)
+    handle(chrome, "Y", -50)
+    handle(chrome, "Z", -10)
+    assert read_instrument(chrome, "edge_finder") == "寻边器: clear"
+    handle(chrome, "Y", 5)
+    assert read_instrument(chrome, "edge_finder") == "寻边器: kick"
+    click(chrome, "key-ofs")
+    measure_offset(chrome, "Y-45.")
+    assert [text(chrome, f"ofs-work-G54-{a}") for a in "XYZ"] == ["-400.000", "-250.000", "0.000"]
     shots(chrome, "mill-edge-finder")
 
-    # Tool 1 into pocket 1 and the spindle, over the centre (X+45 notches), tip 50 above the top: the Z setter
-    # (50.000) reads 0.00 at gauge Z −420 + 50 + 95 = −275.
+    # Tool 1 into pocket 1 and the spindle, over the centre (Y+45), tip 50 above the top: the Z setter (50.000)
+    # reads 0.00 at gauge Z −420 + 50 + 95 = −275 (the edge finder's gauge went up 50 from −325).
     click(chrome, "spindle-stop")
-    handle(chrome, "Z", 325)
+    handle(chrome, "Z", 50)
+    handle(chrome, "Y", 45)
     click(chrome, "edge-finder")
     click(chrome, "load-tool")
     click(chrome, "spindle-tool")
-    handle(chrome, "X", 45)
-    handle(chrome, "Z", -275)
+    settle(chrome)
     assert read_instrument(chrome, "z_setter") == "Z轴设定器: 0.00 mm"
     soft(chrome, "ofs.geometry")
     measure_offset(chrome, "Z50.")
     # tool length MEASURE: H = machine Z − (G54 Z + EXT Z) − 50 = −275 − 0 − 50 = −325 (the touch convention)
     assert text(chrome, "ofs-geometry-1-H") == "-325.000"
 
-    # Plunge 1 mm into the top at the centre (gauge −326): the browser's heightmap holds a Ø10 hole 1 mm deep.
-    click(chrome, "spindle-cw")
-    handle(chrome, "Z", -51)
+    # The program (EDIT mode, PROG page), the O number and the first blocks on the MDI keys, the rest on the
+    # computer keyboard (Enter = EOB): tool centre on a circle of radius 10 with a Ø10 cutter: a Ø30 pocket, its
+    # floor at G54 Z−5.5 (the raw top is G54 Z0: 5 below the finished top at −0.5).
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    click(chrome, "mode-EDIT")
+    click(chrome, "key-prog")
+    key_in(chrome, "O0200")
+    click(chrome, "key-insert")
+    for block in MILL_PROGRAM[:2]:
+        key_in(chrome, block + ";")
+        click(chrome, "key-insert")
+    for block in MILL_PROGRAM[2:]:
+        ActionChains(chrome).send_keys(block, Keys.ENTER, Keys.INSERT).perform()
+    settle(chrome)
+    assert text(chrome, "prog-text").split() == [
+        "O0200", ";", "G90", "G54", "G43", "G00", "Z1.", "H1", ";", "M03", "S1000", ";", "G01", "Z-5.5", "F300", ";",
+        "X10.", "F800", ";", "G02", "I-10.", ";", "G01", "X0", ";", "G00", "Z50.", ";", "M05", ";", "M30", ";"]
+    shots(chrome, "mill-program")
+
+    # Single-block dry run with machine lock, and a reload after the third block: the machine comes back exactly.
+    click(chrome, "mode-MEM")
+    click(chrome, "key-prog")
+    key_in(chrome, "O200")
+    soft(chrome, "prog.search")
+    for name in ("single_block", "dry_run", "machine_lock"):
+        click(chrome, f"switch-{name}")
+    settle(chrome)
+    single_block(chrome, 3)
+    before = mill_snapshot(chrome)
+    assert before["program"]["line"] == 4 and before["status"] != "idle"      # line 1 is O0200: 3 blocks done
+    chrome.refresh()
+    wait(chrome, lambda d: d.execute_script("return document.body.dataset.ready === '1'"), 30)
+    assert mill_snapshot(chrome) == before
+    assert [before[f"ofs-work-G54-{a}"] for a in "XYZ"] == ["-400.000", "-250.000", "0.000"]
+    assert (before["ofs-geometry-1-H"], before["ofs-geometry-1-D"]) == ("-325.000", "5.000")
+    assert '<span class="cursor">' in before["prog-text"] and before["pos-machine-Z"] == "-275.000"
+    starts = 3
+    while status(chrome) != "idle":
+        single_block(chrome, 1)
+        starts += 1
+    assert starts == len(MILL_PROGRAM)                                           # one start a block
+    assert machine(chrome)["position"]["machine"] == {"X": -400.0, "Y": -250.0, "Z": -275.0}    # locked
+    for name in ("single_block", "dry_run", "machine_lock"):
+        click(chrome, f"switch-{name}")
+    settle(chrome)
+
+    # The automatic run, one start; it ends at G54 X0 Y0 Z50: machine Z = G54 Z + H1 + 50 = −325 + 50 = −275.
+    click(chrome, "cycle-start")
+    settle(chrome)
+    wait(chrome, lambda d: status(d) == "idle" and synced(d), 40)
+    shots(chrome, "mill-after-run")
     click(chrome, "key-pos")
-    assert [position(chrome, "machine", a) for a in "XYZ"] == ["-400.000", "-250.000", "-326.000"]
+    soft(chrome, "pos.all")
+    # M30 resets the control to G49, so the absolute Z is the machine's less G54 Z, without the length offset
+    assert [position(chrome, k, a) for k in ("absolute", "machine") for a in "XYZ"] == \
+        ["0.000", "0.000", "-275.000", "-400.000", "-250.000", "-275.000"]
+    assert not machine(chrome)["alarms"] and not machine(chrome)["crashes"]
+
+    # The depth gauge: base on the raw top at (−35, −35), rod on the pocket floor at (5, 5): 5.5 below the raw top.
+    assert read_instrument(chrome, "depth_gauge", base="-35,-35", at="5,5") == "深度尺: 5.50 mm"
+
+    # The mesh: every cell the 3D view holds is the server's; the pocket floor −5.5 out to radius 15.
+    compared, cut = mesh_matches_the_server(chrome)
+    assert compared == 800 * 800 and cut > 3.14 * 150 ** 2 * 0.95     # the Ø30 disc is ≈ 70,700 cells of 0.1 mm
     depth = "return await window.practical.view3d.heightAt(arguments[0], arguments[1])"
-    assert chrome.execute_script(depth, 0.05, 0.05) == pytest.approx(-1.0, abs=1e-6)     # inside the Ø10
-    assert chrome.execute_script(depth, 7.05, 0.05) == pytest.approx(0.0, abs=1e-6)      # 7 mm out: untouched
-    shots(chrome, "mill-cut")
+    assert chrome.execute_script(depth, 5.05, 5.05) == -5.5
+    assert chrome.execute_script(depth, 14.95, 0.05) == -5.5                   # 14.95 from the axis: inside
+    assert chrome.execute_script(depth, 15.05, 0.05) == 0.0                    # 15.05: the raw top
+    shots(chrome, "mill-measured")
+
+    click(chrome, "submit")
+    click(chrome, "confirm-yes")
+    wait(chrome, lambda d: d.find_element(By.ID, "receipt").is_displayed(), 20)
+    shots(chrome, "mill-submitted")
     assert chrome.execute_script("return window.__errors") == []
+
+    # The part as the server measures it for grading (a fresh replay of the stored trace): the drawing's Ø30
+    # pocket (M04, +0.033/0) and its depth 5 below the task's work zero (M05, +0.05/0), no alarm, no crash.
+    from sqlalchemy import select
+
+    from exam_server import machines, practical
+    from exam_server.models import Attempt
+
+    with database.session(write=False) as db:
+        attempt = next(a for a in db.execute(select(Attempt)).scalars()
+                       if a.roster_entry.exam_session.part.value == "practical")
+        assert attempt.submitted_at is not None
+        summary = practical.attempt_summary(db, machines.MachineManager(practical.loader(database)), attempt)
+    measured = {m["id"]: m for m in summary["measurements"]}
+    assert measured["M04"]["measured"] == pytest.approx(30.0, abs=1e-6) and measured["M04"]["ok"]
+    assert measured["M05"]["measured"] == pytest.approx(5.0, abs=1e-9) and measured["M05"]["ok"]
+    assert summary["alarms"] == [] and summary["crashes"] == []
 
 
 def test_keys_pressed_while_the_server_is_down_arrive_in_order(server, chrome, database):

@@ -163,3 +163,22 @@ def test_a_change_of_one_float32_step_is_sent_and_a_signed_zero_is_not():
     assert [(t["row"], t["col"]) for t in tiles] == [(0, 1)]
     assert float(decode(tiles[0])[5, 8]) == below_zero
     assert tracker.changed() == []
+
+
+def test_the_grid_is_float32_rounded_down_from_the_exact_top():
+    # a sloped ball pass (arbitrary float64 tops) and a drill 20 deep: every stored top is the exact one or
+    # the float32 just below it, never above (the crash checks stay conservative); 4 bytes a cell
+    wp, _ = run([mv("rapid", 1, 3, (-60, 0.013, 20), (-60, 0.013, -3.3)),
+                 mv("feed", 2, 3, (-60, 0.013, -3.3), (60, 7.1, -2.7)),
+                 mv("rapid", 3, 3, (60, 7.1, -2.7), (60, 7.1, 20)),
+                 mv("rapid", 4, 5, (20, 20, 20), (20, 20, 2)), mv("feed", 5, 5, (20, 20, 2), (20, 20, -20.0))])
+    grid = wp.grid
+    assert grid.z.dtype == np.float32 and grid.z.nbytes == 800 * 1000 * 4
+    rows, cols = np.meshgrid(np.arange(380, 480), np.arange(0, 1000, 7), indexing="ij")
+    rows = np.concatenate([rows.ravel(), 600 + np.arange(0, 20)])
+    cols = np.concatenate([cols.ravel(), np.full(20, 700)])
+    exact = np.maximum(wp.model.tops(grid.xs[cols], grid.ys[rows]), -30.0)
+    stored = grid.z[rows, cols].astype(np.float64)
+    assert np.all(stored <= exact)
+    assert np.all(np.nextafter(grid.z[rows, cols], np.float32(np.inf)).astype(np.float64) > exact)
+    assert np.count_nonzero(stored < -0.1) > 1000 and stored.min() < -16.0     # deep cells: float32 steps of 1.9e-6

@@ -137,3 +137,11 @@ def test_lathe_session_after_the_example_reference_trace_holds_at_most_2_mb():
     session, held = _retained(lambda: lathe_replay(machine, events))
     assert session.view()                                             # a live session, not an empty shell
     assert held <= LATHE_LIMIT, f"{held / MB:.2f} MB"
+
+
+def test_mill_session_on_the_default_block_after_2000_cutting_jogs_holds_at_most_8_mb():
+    """The machine's default 100 × 80 block (the task's stock left out): its display grid is the largest."""
+    machine, _ = _example("mill_zj01")
+    session, held = _retained(lambda: _zigzag_by_jogs({k: v for k, v in machine.items() if k != "stock"}, 2000))
+    assert len(session.model.vise.workpiece.model.sweeps) >= 2001
+    assert held <= MILL_LIMIT, f"{held / MB:.2f} MB"
