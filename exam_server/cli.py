@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="demo province").add_subparsers(dest="action", required=True)
     load = demo.add_parser("load", help="load the demo province")
     load.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
+    demo.add_parser("cycle", help="run the demo plan's exam: sit, grade, release, confirm, issue certificates")
 
     user = commands.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create an account with one role over an organisation")

@@ -15,7 +15,8 @@ def _say(settings: Settings, key: str, **values) -> str:
 
 def run(args) -> int:
     settings = Settings()
-    handler = {("db", "upgrade"): _db_upgrade, ("demo", "load"): _demo_load, ("user", "create"): _user_create,
+    handler = {("db", "upgrade"): _db_upgrade, ("demo", "load"): _demo_load, ("demo", "cycle"): _demo_cycle,
+               ("user", "create"): _user_create,
                ("audit", "verify"): _audit_verify, ("serve", None): _serve,
                ("cluster", None): _cluster,
                ("exam", "seb"): _exam_seb, ("grading", "worker"): _grading_worker,
@@ -59,10 +60,23 @@ def _demo_load(settings: Settings, args) -> int:
                 print(_logins(settings))
                 return 0
             raise UserError("cli.demo_not_empty")
-        summary = demo.load(db, utcnow(), settings.paper_key())
+        summary = demo.load(db, utcnow(), settings.paper_key(), affairs=True)
     print(_say(settings, "cli.demo_loaded", organisations=summary.organisations, staff=summary.staff,
                candidates=summary.candidates))
     print(_logins(settings))
+    return 0
+
+
+def _demo_cycle(settings: Settings, args) -> int:
+    from . import certificates, demo_affairs
+    from .models import utcnow
+
+    summary = demo_affairs.cycle(_database(settings), utcnow(), settings.paper_key(),
+                                 certificates.signing_key(settings))
+    print(_say(settings, "demo.cycle_done", candidates=summary.candidates, passed=summary.passed))
+    for number, name in summary.certificates:
+        print(f"  {number}  {name}")
+    print(_say(settings, "demo.cycle_lookup"))
     return 0
 
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, id_numbers, papers, photos
+from . import audit, demo_affairs, id_numbers, papers, photos
 from .demo_bank import load_bank
 from .demo_practical import load_practical
 from .models import (Exam, ExamPart, ExamSession, JobType, JobTypeLevel, Level, Occupation, Organisation,
@@ -95,8 +95,10 @@ def is_loaded(db: Session) -> bool:
     return db.execute(select(func.count()).select_from(Organisation)).scalar_one() > 0
 
 
-def load(db: Session, now, paper_key: bytes) -> DemoSummary:
-    """Create the demo province in the caller's transaction (the caller checks the database is empty)."""
+def load(db: Session, now, paper_key: bytes, affairs: bool = False) -> DemoSummary:
+    """Create the demo province in the caller's transaction (the caller checks the database is empty). With
+    ``affairs`` (``examctl demo load``), also the exam-affairs demo: a plan through to two staffed sessions
+    (demo_affairs); the tests' template leaves it out, so that their counts of plans, rooms and staff hold."""
     rng = random.Random(SEED)
     password_hash = hash_password(DEMO_PASSWORD)  # one hash for all: the demo loads in a second
     orgs = _organisations(db)
@@ -119,6 +121,8 @@ def load(db: Session, now, paper_key: bytes) -> DemoSummary:
     papers.seal_for_session(db, session, papers.demo_paper(), paper_key, now)
     load_bank(db, now)
     load_practical(db, now, paper_key)
+    if affairs:
+        demo_affairs.load(db, now, paper_key)
     audit.record(db, "demo_loaded", actor_name="examctl", object_type="province", object_id="JS", now=now,
                  data={"organisations": len(orgs), "staff": len(STAFF), "candidates": count})
     return DemoSummary(len(orgs), len(STAFF), count)

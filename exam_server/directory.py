@@ -6,8 +6,9 @@ from typing import Iterable, Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from .models import ExamSession, LoginThrottle, Organisation, Role, RoleAssignment, User
+from .models import ExamSession, LoginThrottle, Organisation, Role, RoleAssignment, SessionStaff, User
 from .security import throttle
+from .security.access import DUTY_ROLES
 
 PAGE_SIZE = 100
 
@@ -58,5 +59,11 @@ def get_user_or_none(db: Session, user_id: int) -> User | None:
 
 
 def sessions_in_scope(db: Session, assignments: Sequence[RoleAssignment]) -> list[ExamSession]:
+    """The sessions of the stations in scope, and those elsewhere whose staff the user is on in one of these
+    roles (a rotated examiner)."""
+    duties = [d for d, role in DUTY_ROLES.items() if role in {a.role for a in assignments}]
+    staffed = select(SessionStaff.exam_session_id).where(
+        SessionStaff.user_id.in_({a.user_id for a in assignments}), SessionStaff.duty.in_(duties))
     return list(db.execute(select(ExamSession).join(Organisation, Organisation.id == ExamSession.organisation_id)
-                           .where(_within(assignments)).order_by(ExamSession.scheduled_start_at)).scalars())
+                           .where(or_(_within(assignments), ExamSession.id.in_(staffed)))
+                           .order_by(ExamSession.scheduled_start_at, ExamSession.id)).scalars())

@@ -24,6 +24,7 @@ from flask_socketio import join_room, leave_room
 from sqlalchemy import select
 
 from .events import session_user_id
+from .security import access
 from .models import Attempt, ExamSession, Role, RosterEntry, User
 
 OBSERVERS = frozenset({Role.examiner, Role.supervisor, Role.station_manager, Role.centre_admin,
@@ -64,9 +65,13 @@ def resync(session: ExamSession, attempt: Optional[Attempt] = None, cause: str =
 
 
 def may_observe(db, user_id: int, session: ExamSession) -> bool:
+    """An observer over the session's organisation, or one on the session's staff (a rotated examiner)."""
     user = db.get(User, user_id)
-    return user is not None and any(a.role in OBSERVERS and a.organisation.contains(session.organisation)
-                                    for a in user.active_roles())
+    if user is None:
+        return False
+    held = user.active_roles()
+    return (any(a.role in OBSERVERS and a.organisation.contains(session.organisation) for a in held)
+            or bool({a.role for a in held} & access.staffed_roles(db, user_id, session.id)))
 
 
 def on_monitor_join(payload):
