@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 
 import pytest
@@ -165,6 +166,19 @@ def new_browser(app):
 
 
 # ---- browsers ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def live_server(app):
+    """The test's app served on a free loopback port, for Chromium."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 

@@ -1,10 +1,8 @@
 """In headless Chromium: a station registers a candidate through the form (with a photo), the centre approves it."""
 from __future__ import annotations
 
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from exam_server import photos
 from exam_server.models import Registration, utcnow
@@ -13,16 +11,6 @@ from tests.server.conftest import sign_in
 from .test_affairs import FEMALE, org, published_plan
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def status_becomes(chrome, expected: str) -> None:

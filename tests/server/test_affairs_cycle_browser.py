@@ -6,14 +6,12 @@ PIN and sees the identity card. Then, in-process, the exam is sat, graded and th
 public lookup page finds it by number and name."""
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from exam_server import (certificates, delivery, demo_affairs, grading_jobs, id_numbers, papers, photos, plans,
                          scoring)
@@ -27,16 +25,6 @@ pytestmark = pytest.mark.browser
 
 NAME = "赵雪梅"
 ID_NUMBER = id_numbers.make_resident_id("320106", date(1990, 4, 5), 36)       # even sequence: female
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def test_register_review_schedule_ticket_check_in_then_certificate(app, database, live_server, chrome, tmp_path):

@@ -4,24 +4,12 @@ Skips with a message when Chromium is not installed, unless REQUIRE_BROWSER=1 (a
 """
 from __future__ import annotations
 
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.server.conftest import check_in_page, sign_in, start_demo_session
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def test_examiner_signs_in_through_the_zh_cn_page(live_server, chrome):
@@ -58,7 +46,8 @@ def test_theory_exam_answers_survive_a_reload_and_submit(live_server, chrome, da
     assert chrome.find_element(By.ID, "check-in-error").text == "准考证号、身份证号或考场口令不正确。"
     check_in_page(chrome, live_server, ticket, id_number, pin)
     wait.until(lambda d: d.find_element(By.ID, "identity").is_displayed())
-    assert "数控车工" in chrome.find_element(By.ID, "identity").text and ticket in chrome.find_element(By.ID, "identity").text
+    identity = chrome.find_element(By.ID, "identity").text
+    assert "数控车工" in identity and ticket in identity
     chrome.find_element(By.ID, "begin").click()
     wait.until(ec.visibility_of_element_located((By.ID, "stem")))
     assert chrome.find_element(By.ID, "timer").text.startswith(("02:00", "01:59"))

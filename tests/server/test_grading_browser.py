@@ -5,10 +5,8 @@ attempt, re-grades it and upholds the appeal; the candidate sees the decision an
 The test itself is the grading worker (grade_all between the steps), so the server runs in this process."""
 from __future__ import annotations
 
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from exam_server import scoring
 from exam_server.accounts import find_user
@@ -20,16 +18,6 @@ from .test_scoring import extra_examiner, grade_all, stored, submitted_practical
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Demo@2026"
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def practical_report_ready_for_review(database) -> int:

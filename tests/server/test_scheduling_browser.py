@@ -3,12 +3,10 @@ session's admission tickets answer as a PDF, and the station's examiner checks a
 typing the ticket number."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from exam_server.accounts import find_user
 from exam_server.models import MachineKind, RosterEntry, TicketCheck
@@ -16,16 +14,6 @@ from tests.server.conftest import sign_in
 from tests.server.test_scheduling import make_plan, qualified_team, register, room
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 def test_schedule_print_and_check_in_at_the_door(database, live_server, chrome):
