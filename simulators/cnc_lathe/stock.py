@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -230,59 +230,77 @@ def lower_envelope(old: Sequence[Piece], new: Sequence[Piece],
         return list(old)
     if not old:
         return list(new)
-    lo, hi = new[0].z0, new[-1].z1
-    # pieces of old entirely outside the new range stay as they are
-    first = 0
-    while first < len(old) and old[first].z1 <= lo:
-        first += 1
-    last = len(old)
-    while last > first and old[last - 1].z0 >= hi:
-        last -= 1
+    first, last = _overlap(old, new)
     merged = _merge(old[first:last], new, removals)
     return _tidy(list(old[:first]) + merged + list(old[last:]))
+
+
+def _overlap(old: Sequence[Piece], new: Sequence[Piece]) -> tuple[int, int]:
+    """old[first:last]: the pieces of ``old`` not entirely outside the z range of ``new``."""
+    lo, hi = new[0].z0, new[-1].z1
+    first, last = 0, len(old)
+    while first < last and old[first].z1 <= lo:
+        first += 1
+    while last > first and old[last - 1].z0 >= hi:
+        last -= 1
+    return first, last
+
+
+def removals_below(old: Sequence[Piece], new: Sequence[Piece]) -> list[Removal]:
+    """The removals :func:`lower_envelope` would report, without building the envelope (a probe)."""
+    removals: list[Removal] = []
+    if old and new:
+        first, last = _overlap(old, new)
+        _merge(old[first:last], new, removals)
+    return removals
 
 
 def _merge(old: Sequence[Piece], new: Sequence[Piece], removals) -> list[Piece]:
     cuts = sorted({p.z0 for p in old} | {p.z1 for p in old} | {p.z0 for p in new} | {p.z1 for p in new})
     out: list[Piece] = []
+    sources: list[Piece] = []        # the piece each one of ``out`` was clipped from
     i = j = 0
+    n_old, n_new = len(old), len(new)
     for u, v in itertools.pairwise(cuts):
         if v - u <= 0.0:
             continue
-        while i < len(old) and old[i].z1 <= u:
+        while i < n_old and old[i].z1 <= u:
             i += 1
-        while j < len(new) and new[j].z1 <= u:
+        while j < n_new and new[j].z1 <= u:
             j += 1
-        a = old[i] if i < len(old) and old[i].z0 <= u else None
-        b = new[j] if j < len(new) and new[j].z0 <= u else None
+        a = old[i] if i < n_old and old[i].z0 <= u else None
+        b = new[j] if j < n_new and new[j].z0 <= u else None
         if a is None and b is None:
             continue
         if a is None or b is None:
-            _emit(out, (a or b).clip(u, v))
+            _emit(out, sources, a or b, u, v)
             continue
         edges = [u] + crossings(a, b, u, v) + [v]
         for s, t in itertools.pairwise(edges):
             m = 0.5 * (s + t)
             new_r, old_r = b.r(m), a.r(m)
             if new_r < old_r - SAME:
-                _emit(out, b.clip(s, t))
+                _emit(out, sources, b, s, t)
                 if removals is not None:
                     depth = max(a.r(z) - b.r(z) for z in (s, s + 0.25 * (t - s), m, t - 0.25 * (t - s), t))
                     removals.append(Removal(b, s, t, depth))
             elif new_r <= old_r + TIE and b.feed > 0.0:
-                _emit(out, b.clip(s, t))     # a feed pass over the same surface leaves its own marks
+                _emit(out, sources, b, s, t)     # a feed pass over the same surface leaves its own marks
             else:
-                _emit(out, a.clip(s, t))
+                _emit(out, sources, a, s, t)
     return out
 
 
-def _emit(out: list[Piece], piece: Piece) -> None:
+def _emit(out: list[Piece], sources: list[Piece], piece: Piece, z0: float, z1: float) -> None:
+    """Append ``piece`` clipped to [z0, z1], or extend the last one when it continues the same curve (a
+    clip of the same piece always does: its curve and provenance are that piece's)."""
     if out:
         prev = out[-1]
-        if abs(prev.z1 - piece.z0) <= 1e-12 and prev.same_curve(piece):
-            prev.z1 = piece.z1
+        if abs(prev.z1 - z0) <= 1e-12 and (sources[-1] is piece or prev.same_curve(piece)):
+            prev.z1 = z1
             return
-    out.append(piece)
+    out.append(piece.clip(z0, z1))
+    sources.append(piece)
 
 
 def _tidy(profile: list[Piece]) -> list[Piece]:
@@ -337,10 +355,15 @@ def upper_bound(profile: Sequence[Piece], lo: float, hi: float) -> float | None:
     """Largest r of the profile over [lo, hi] (None where the profile is not defined there)."""
     best = None
     for piece in profile:
-        if piece.z1 < lo or piece.z0 > hi:
+        if piece.z0 > hi:
+            break                    # sorted: no later piece reaches back into [lo, hi]
+        if piece.z1 < lo:
             continue
-        clipped = piece.clip(max(lo, piece.z0), min(hi, piece.z1))
-        top = clipped.max_r()
+        # Piece.max_r of the piece clipped to [lo, hi], without building the clipped piece
+        z0, z1 = max(lo, piece.z0), min(hi, piece.z1)
+        top = max(piece.r(z0), piece.r(z1))
+        if piece.arc and piece.s > 0 and z0 <= piece.a <= z1:
+            top = piece.b + piece.c
         best = top if best is None else max(best, top)
     return best
 
@@ -827,6 +850,28 @@ class Stock:
         ro, ri = self.r_out(z), self.r_in(z)
         return ro is not None and ri is not None and ro > ri + 1e-9 and ro > 0.0
 
+    def outer_reaches(self, lo: float, hi: float, level: float, tolerance: float) -> bool:
+        """``level < upper_bound(outer, lo, hi) + tolerance``, answered by the first piece that shows it:
+        the same answer without scanning the whole profile (float addition is monotone, so the highest
+        piece passes when any does)."""
+        profile = self._outer
+        first = bisect_left(self._outer_starts, lo)
+        while first > 0 and profile[first - 1].z1 >= lo:
+            first -= 1               # pieces are sorted and do not overlap: z1 grows with z0
+        for piece in itertools.islice(profile, first, None):
+            if piece.z0 > hi:
+                break
+            if piece.z1 < lo:
+                continue
+            # Piece.max_r of the piece clipped to [lo, hi], as upper_bound computes it
+            z0, z1 = max(lo, piece.z0), min(hi, piece.z1)
+            top = max(piece.r(z0), piece.r(z1))
+            if piece.arc and piece.s > 0 and z0 <= piece.a <= z1:
+                top = piece.b + piece.c
+            if level < top + tolerance:
+                return True
+        return False
+
     # -- updates
     def cut_outer(self, envelope: Sequence[Piece]) -> list[Removal]:
         """Lower r_out to ``envelope`` (clipped to the stock); returns where material was removed."""
@@ -844,13 +889,11 @@ class Stock:
 
     def probe_outer(self, envelope: Sequence[Piece]) -> list[Removal]:
         """Where ``envelope`` would cut into material (no change)."""
-        removals: list[Removal] = []
-        lower_envelope(self.outer, _clip_profile(envelope, self.z_left, self.z_right), removals)
+        removals = removals_below(self.outer, _clip_profile(envelope, self.z_left, self.z_right))
         return [r for r in removals if self._material_between(r, outer=True)]
 
     def probe_inner(self, envelope_neg: Sequence[Piece]) -> list[Removal]:
-        removals: list[Removal] = []
-        lower_envelope(self.inner_neg, _clip_profile(envelope_neg, self.z_left, self.z_right), removals)
+        removals = removals_below(self.inner_neg, _clip_profile(envelope_neg, self.z_left, self.z_right))
         return [r for r in removals if self._material_between(r, outer=False)]
 
     def _material_between(self, removal: Removal, outer: bool) -> bool:

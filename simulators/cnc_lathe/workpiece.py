@@ -160,14 +160,17 @@ class Workpiece:
                 "feed": (motion.feed_mm_min / motion.spindle_rpm)
                 if motion.kind != "rapid" and motion.spindle_rpm > 0 else 0.0}
         path = self._path(motion, tool, start, end)
-        envelopes = self._envelopes(tool, path, tags)
+        # which sweep shapes may reach the stock or the chuck: asked once, both sweeps below read it
+        near = [self._may_touch(tool, self._box(tool, index, shape, path))
+                for index, shape in enumerate(tool.sweep_shapes)]
+        envelopes = self._envelopes(tool, path, tags, near)
         if not envelopes:
             return []
         crashes: list[Crash] = []
         self._check_chuck(tool, envelopes, motion, crashes)
         self._check_reach(tool, envelopes, motion, crashes)
         # before the stock changes: a rapid into material is a crash whatever part leads
-        face_hits = self._face_hits(tool, path, tags, motion.kind) if motion.kind != "rapid" else []
+        face_hits = self._face_hits(tool, path, tags, motion.kind, near) if motion.kind != "rapid" else []
         whole = st.envelope_of(env for _, env in envelopes)
         if motion.kind == "thread":
             self._thread_pass(tool, motion, start, end, crashes, whole, last_thread)
@@ -194,12 +197,11 @@ class Workpiece:
         # (z, r) axes keep FANUC's view (Z right, X up): G02 (clockwise) is a decreasing angle
         return ("arc", centre, radius, a0, a1, not motion.clockwise, start, end)
 
-    def _envelopes(self, tool: Tool, path, tags) -> list[tuple[st.Shape, list[st.Piece]]]:
+    def _envelopes(self, tool: Tool, path, tags, near: list[bool]) -> list[tuple[st.Shape, list[st.Piece]]]:
         """Per sweep shape of the tool: its swept lower envelope (skipped when its box misses everything)."""
         out = []
         for index, shape in enumerate(tool.sweep_shapes):
-            box = self._box(tool, index, shape, path)
-            if not self._may_touch(tool, box):
+            if not near[index]:
                 continue
             shape_tags = dict(tags, part=shape.name)
             mirrored = tool.internal and not shape.name.endswith(":far")
@@ -257,10 +259,11 @@ class Workpiece:
             return False
         if tool.internal:
             return True
-        top = st.upper_bound(self.stock.outer, z0, z1)
+        # r0 < (the highest of stock and chuck over [z0, z1]) + CONTACT_TOL, one profile at a time
         chuck = st.upper_bound(self._chuck_top, z0, z1)
-        highest = max(x for x in (top, chuck, -math.inf) if x is not None)
-        return r0 < highest + CONTACT_TOL
+        if chuck is not None and r0 < chuck + CONTACT_TOL:
+            return True
+        return self.stock.outer_reaches(z0, z1, r0, CONTACT_TOL)
 
     # ------------------------------------------------------------------------------------- checks
     def _check_chuck(self, tool: Tool, envelopes, motion: Motion, crashes: list[Crash]) -> None:
@@ -314,12 +317,12 @@ class Workpiece:
         if motion.spindle_rpm <= 0.0:
             crashes.append(Crash("spindle_stopped_cut", motion.line, f"cutting with the spindle stopped at {where}"))
 
-    def _face_hits(self, tool: Tool, path, tags, kind: str) -> list[st.Removal]:
+    def _face_hits(self, tool: Tool, path, tags, kind: str, near: list[bool]) -> list[st.Removal]:
         """Material present before the move that the tool's leading non-cutting faces sweep into (see
         :mod:`leading`), deeper and wider than CONTACT_TOL."""
         swept = []
         for index, (shape, faces) in enumerate(self._faces(tool)):
-            if not faces or not self._may_touch(tool, self._box(tool, index, shape, path)):
+            if not faces or not near[index]:
                 continue
             mirrored = tool.internal and not shape.name.endswith(":far")
             swept.append(leading.sweep_faces(faces, _mirror_path(path) if mirrored else path,

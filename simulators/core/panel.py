@@ -530,7 +530,8 @@ class Panel:
 
     def _manual_done(self, result: ManualResult) -> None:
         self.time_s += result.seconds
-        self._animate.extend(motion_dict(m, m.seconds) for m in result.motions)
+        if not self.quiet:             # the animation is for the browser only
+            self._animate.extend(motion_dict(m, m.seconds) for m in result.motions)
         if result.alarm is not None:
             self.raise_alarm(result.alarm)
         self.record_crashes(result.crashes)
