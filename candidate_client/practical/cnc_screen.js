@@ -3,9 +3,13 @@
 // the control keeps on the screen side: the page shown, the offset cursor and the key-in buffer before INPUT.
 // In EDIT mode on the PROG page the key-in buffer is the editor's own (the server's), so every key is an event.
 
+import { alarmText, reasonText } from "./alarm_texts.js";
+import { pointAt } from "./view3d.js";
+
 const esc = (text) => String(text ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const mm = (value) => (Number(value) || 0).toFixed(3);
 const OFFSET_ROWS = 16;
+const LIVE_MS = 200;            // the counters' refresh while a program runs
 const WORK_SYSTEMS = ["EXT", "G54", "G55", "G56", "G57", "G58", "G59"];
 const EDIT_KEYS = new Set(["INSERT", "ALTER", "DELETE", "CAN", "EOB", "LEFT", "RIGHT", "UP", "DOWN", "PAGE_UP",
                            "PAGE_DOWN"]);
@@ -23,6 +27,7 @@ export class CncScreen {
       <div class="cnc-keyin" id="cnc-keyin"></div><div class="cnc-status" id="cnc-status"></div>
       <div class="cnc-softkeys" id="cnc-softkeys"></div>`;
     link.on((view, reply) => this.onUpdate(view, reply));
+    setInterval(() => this.refreshLive(), LIVE_MS);
     this.root.querySelector("#cnc-body").addEventListener("click", (event) => this.pickCell(event));
   }
 
@@ -44,7 +49,14 @@ export class CncScreen {
     if (reply.motions) this.path.push(...reply.motions.map((m) => ({ ...m, locked: view.switches.machine_lock })));
     if (reply.view && view.pending_motions && !this.path.length) this.path.push(...view.pending_motions);
     if (this.path.length > 4000) this.path.splice(0, this.path.length - 4000);
-    if (reply.ok === false && reply.reason) this.message = this.label("ui.rejected", { reason: reply.reason });
+    if (view.alarms.length > (this.alarmCount ?? view.alarms.length)) {     // a new alarm: the alarm page comes
+      this.page = "msg";                                                    // up, as on the 0i-F by default
+      this.sub.msg = "alarm";
+    }
+    this.alarmCount = view.alarms.length;
+    if (reply.ok === false && reply.reason) {
+      this.message = this.label("ui.rejected", { reason: reasonText(this.label.language, reply.reason) });
+    }
     else if (reply.seq) this.message = "";
     if (reply.type === "program_check" && reply.result && reply.result.alarms && reply.result.alarms.length) {
       this.message = reply.result.alarms.map((a) => `${a.code} L${a.line}`).join("  ");
@@ -200,11 +212,24 @@ export class CncScreen {
     if (cursor) cursor.scrollIntoView({ block: "nearest" });
   }
 
+  /** While a program plays: the title's block number, the status line and the POS or PROG page. Soft keys and
+   * the key-in line are left alone, so a click on them is never cut in two. */
+  refreshLive() {
+    const view = this.link.view;
+    if (!view || !view.power || !this.live(view)) return;
+    this.root.querySelector("#cnc-title").innerHTML = this.title(view);
+    this.root.querySelector("#cnc-status").innerHTML = this.statusLine(view);
+    if (this.page === "pos" || (this.page === "prog" && this.sub.prog === "program")) {
+      this.root.querySelector("#cnc-body").innerHTML = this.body(view);
+    }
+  }
+
   title(view) {
     const names = { pos: "screen.pos", prog: "screen.prog", ofs: "screen.ofs", msg: "screen.alarm", graph: "screen.graph" };
     const number = view.program.running || view.program.selected || 0;
+    const line = this.live(view)?.motion.line || view.program.line || 0;
     return `<span>${esc(this.label(names[this.page]))}</span>
-      <span class="cnc-onum" id="cnc-onum">O${String(number).padStart(4, "0")} N${String(view.program.line || 0).padStart(5, "0")}</span>`;
+      <span class="cnc-onum" id="cnc-onum">O${String(number).padStart(4, "0")} N${String(line).padStart(5, "0")}</span>`;
   }
 
   statusLine(view) {
@@ -212,7 +237,7 @@ export class CncScreen {
     const alarm = view.alarms.length ? `<span class="alm" id="alm">ALM</span>` : "";
     return `<span id="status-mode">${esc(this.label(`mode.${view.mode}`))}</span>
       <span id="status-run">${esc(this.label(status))}</span>${alarm}
-      <span>T${esc(view.modal.T)}</span><span>S${Math.round(view.modal.spindle.rpm)}</span><span>F${view.modal.F}</span>`;
+      <span>T${esc(view.modal.T)}</span><span>S${Math.round(view.modal.spindle.rpm)}</span><span>F${this.feed(view)}</span>`;
   }
 
   body(view) {
@@ -231,8 +256,43 @@ export class CncScreen {
       <span id="pos-${kind}-${axis}">${mm(values[axis])}</span></div>`).join("");
   }
 
+  /** The feed shown: the actual feed of the move being played, else the programmed F. */
+  feed(view) {
+    const motion = this.live(view)?.motion;
+    if (!motion || motion.kind === "rapid" || !motion.feed_mm_min) return view.modal.F;
+    return Math.round(motion.feed_mm_min);
+  }
+
+  /** While a program runs, the move being played (from the server's plan, on the page's clock) and the tool's
+   * point in it; null otherwise. The machine's counters stand still under machine lock, as the 3D view does. */
+  live(view) {
+    const motions = (view && view.pending_motions) || [];
+    const startedAt = this.link.plan && this.link.plan.startedAt;
+    if (!view || view.status !== "running" || !motions.length || !startedAt || view.switches.machine_lock) return null;
+    let t = (performance.now() - startedAt) / 1000;
+    for (const motion of motions) {
+      if (motion.seconds === null) return { motion, point: motion.start, base: motions[0].start };
+      if (t <= motion.seconds) return { motion, point: pointAt(motion, motion.seconds > 0 ? t / motion.seconds : 1), base: motions[0].start };
+      t -= motion.seconds;
+    }
+    const last = motions[motions.length - 1];
+    return { motion: last, point: last.end, base: motions[0].start };
+  }
+
+  /** The server's counters (the state at the plan's start while running) moved by the played distance. */
+  positions(view) {
+    const live = this.live(view);
+    if (!live) return view.position;
+    const { point, base } = live;
+    const delta = this.lathe ? { X: 2 * (point[0] - base[0]), Z: point[1] - base[1] }     // X on the diameter
+      : { X: point[0] - base[0], Y: point[1] - base[1], Z: point[2] - base[2] };
+    const moved = (values, sign) => Object.fromEntries(this.axes.map((a) => [a, (Number(values[a]) || 0) + sign * delta[a]]));
+    return { ...view.position, relative: moved(view.position.relative, 1), absolute: moved(view.position.absolute, 1),
+             machine: moved(view.position.machine, 1), distance_to_go: moved(view.position.distance_to_go, -1) };
+  }
+
   posPage(view) {
-    const p = view.position, sub = this.sub.pos;
+    const p = this.positions(view), sub = this.sub.pos;
     if (sub !== "all") return `<h3>${esc(this.label(`pos.${sub}`))}</h3>${this.axisLines(sub, p[sub])}`;
     const block = (kind) => `<div class="pos-block"><h4>${esc(this.label(`pos.${kind}`))}</h4>${this.axisLines(kind, p[kind], true)}</div>`;
     return `<div class="pos-all">${["relative", "absolute", "machine", "distance_to_go"].map(block).join("")}</div>
@@ -255,8 +315,9 @@ export class CncScreen {
   /** The program with the editor's cursor unit (EDIT) or the executing line (MEM) highlighted. */
   programText(view, programs) {
     const text = programs.text || "";
-    if (view.mode !== "EDIT" && view.program.line) {
-      return text.split("\n").map((line, i) => (i + 1 === view.program.line ? `<span class="cursor">${esc(line)}</span>`
+    const running = this.live(view)?.motion.line || view.program.line;
+    if (view.mode !== "EDIT" && running) {
+      return text.split("\n").map((line, i) => (i + 1 === running ? `<span class="cursor">${esc(line)}</span>`
         : esc(line))).join("\n");
     }
     const cursor = programs.cursor;
@@ -300,14 +361,17 @@ export class CncScreen {
       return `<ul class="alarm-log" id="alarm-log">${crashes.join("")}</ul>`;
     }
     if (!view.alarms.length) return `<p id="alarm-list">${esc(this.label("alarm.none"))}</p>`;
-    return `<ul class="alarms" id="alarm-list">${view.alarms.map((a) => `<li><b>${esc(a.code)}</b> ${esc(a.message)}
-      ${a.line ? `L${a.line}` : ""} <small>${esc(a.detail || "")}</small></li>`).join("")}</ul>`;
+    return `<ul class="alarms" id="alarm-list">${view.alarms.map((a) => `<li title="${esc(a.message)}"><b>${esc(a.code)}</b>
+      ${esc(alarmText(this.label.language, a.code, a.message))} ${a.line ? `L${a.line}` : ""}
+      <small>${esc(a.detail || "")}</small></li>`).join("")}</ul>`;
   }
 
   /** GRAPH: the moves seen, in the machine's main plane (lathe: Z across, X up; mill: X across, Y up). */
   drawGraph() {
     const canvas = this.root.querySelector("#cnc-graph");
     if (!canvas) return;
+    canvas.width = canvas.clientWidth || canvas.width;          // one canvas pixel a screen pixel: no stretching
+    canvas.height = canvas.clientHeight || canvas.height;
     const g = canvas.getContext("2d");
     g.fillStyle = "#0b1730";
     g.fillRect(0, 0, canvas.width, canvas.height);

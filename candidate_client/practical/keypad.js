@@ -44,8 +44,9 @@ export class Keypad {
     }
     const edit = document.createElement("div");
     edit.className = "keys-edit";
-    for (const [key, name] of EDIT) {
-      edit.append(this.button(this.label(name), `key-${key.toLowerCase()}`, () => this.edit(key),
+    for (const [key, name] of EDIT) {      // the key's English face, as printed on the 0i-F, with the Chinese below
+      const chinese = this.label(name) === key ? "" : `<small>${this.label(name)}</small>`;
+      edit.append(this.button(`${key}${chinese}`, `key-${key.toLowerCase()}`, () => this.edit(key),
                               `key ${key === "RESET" ? "key-reset" : ""}`));
     }
     for (const [key, , page] of FUNCTION) {
@@ -58,7 +59,9 @@ export class Keypad {
       move.append(this.button(name.startsWith("key.") ? this.label(name) : name, `key-${key.toLowerCase()}`,
                               () => this.screen.key(key)));
     }
-    this.root.replaceChildren(address, edit, move);
+    const hint = Object.assign(document.createElement("p"), { className: "keypad-hint", id: "keypad-hint",
+                                                               textContent: this.label("key.hint") });
+    this.root.replaceChildren(address, edit, move, hint);
   }
 
   address(main, shifted) {

@@ -14,8 +14,10 @@ export const LABELS = {
     "panel.handle_axis": "手轮轴选", "panel.increment": "增量/手轮倍率", "panel.chuck": "卡盘夹紧/松开",
     "panel.vise": "平口钳夹紧/松开", "panel.load_stock": "装夹毛坯", "panel.unload_stock": "卸下毛坯",
     "panel.stick_out": "伸出长度", "panel.protrusion": "高出钳口", "panel.turret": "刀架转位",
-    "panel.reset": "复位", "panel.spindle_rpm": "主轴转速", "panel.jog": "点动",
+    "panel.reset": "复位", "panel.spindle_rpm": "转速", "panel.jog": "点动",
     "panel.spindle_tool": "主轴装刀", "panel.edge_finder_on": "装寻边器",
+    "panel.power": "电源", "panel.ref_lamps": "原点", "panel.spindle": "主轴", "panel.overrides": "倍率",
+    "panel.holding": "装夹与刀具", "panel.crib_tool": "刀具T", "panel.handwheel_hint": "手轮：滚动鼠标滚轮或按住拖动旋转，向上/顺时针为正向", "panel.pocket": "刀位P", "panel.load_tool": "装入刀库",
     "screen.pos": "位置", "screen.prog": "程序", "screen.ofs": "刀偏/设定", "screen.msg": "信息",
     "screen.alarm": "报警", "screen.graph": "图形",
     "pos.absolute": "绝对坐标", "pos.relative": "相对坐标", "pos.machine": "机械坐标", "pos.all": "综合",
@@ -31,6 +33,7 @@ export const LABELS = {
     "key.input": "输入", "key.insert": "插入", "key.alter": "替换", "key.delete": "删除", "key.can": "取消",
     "key.eob": "EOB", "key.shift": "上档", "key.reset": "复位", "key.help": "帮助",
     "key.page_up": "翻页↑", "key.page_down": "翻页↓",
+    "key.hint": "也可用电脑键盘：字母数字直接键入，; =EOB，Enter=EOB(程序)/输入(刀偏)，Backspace=CAN",
     "view.front": "正视", "view.top": "俯视", "view.iso": "等轴测", "view.section": "剖视", "view.fit": "全图",
     "view.title": "三维视图", "view.path": "刀具轨迹",
     "drawing.title": "零件图", "drawing.zoom_in": "放大", "drawing.zoom_out": "缩小", "drawing.fit": "适应",
@@ -50,15 +53,18 @@ export const LABELS = {
     "panel.mode": "Mode", "panel.cycle_start": "CYCLE START", "panel.feed_hold": "FEED HOLD",
     "panel.single_block": "SINGLE BLOCK", "panel.optional_stop": "OPT STOP", "panel.block_delete": "BLOCK DELETE",
     "panel.dry_run": "DRY RUN", "panel.machine_lock": "MACHINE LOCK", "panel.power_on": "POWER ON",
-    "panel.power_off": "POWER OFF", "panel.estop": "E-STOP", "panel.spindle_cw": "SPINDLE CW",
-    "panel.spindle_ccw": "SPINDLE CCW", "panel.spindle_stop": "SPINDLE STOP", "panel.coolant": "COOLANT",
-    "panel.rapid": "RAPID", "panel.feed_override": "Feed override", "panel.rapid_override": "Rapid override",
-    "panel.spindle_override": "Spindle override", "panel.jog_feed": "Jog feed", "panel.handwheel": "Handwheel",
+    "panel.power_off": "POWER OFF", "panel.estop": "E-STOP", "panel.spindle_cw": "SPDL CW",
+    "panel.spindle_ccw": "SPDL CCW", "panel.spindle_stop": "SPDL STOP", "panel.coolant": "COOLANT",
+    "panel.rapid": "RAPID", "panel.feed_override": "Feed %", "panel.rapid_override": "Rapid %",
+    "panel.spindle_override": "Spindle %", "panel.jog_feed": "Jog mm/min", "panel.handwheel": "Handwheel",
     "panel.handle_axis": "Handle axis", "panel.increment": "Increment / handle ×", "panel.chuck": "Chuck clamp",
     "panel.vise": "Vise clamp", "panel.load_stock": "Load stock", "panel.unload_stock": "Unload stock",
     "panel.stick_out": "Stick-out", "panel.protrusion": "Above jaws", "panel.turret": "Turret index",
-    "panel.reset": "RESET", "panel.spindle_rpm": "Spindle rpm", "panel.jog": "Jog",
-    "panel.spindle_tool": "Tool to spindle", "panel.edge_finder_on": "Mount edge finder",
+    "panel.reset": "RESET", "panel.spindle_rpm": "rpm", "panel.jog": "Jog",
+    "panel.spindle_tool": "Tool to spindle", "panel.edge_finder_on": "Edge finder",
+    "panel.power": "Power", "panel.ref_lamps": "Ref.", "panel.spindle": "Spindle", "panel.overrides": "Overrides",
+    "panel.holding": "Workholding, tools", "panel.crib_tool": "Tool T", "panel.handwheel_hint": "Handwheel: mouse wheel or drag; up / clockwise is +", "panel.pocket": "Pocket P",
+    "panel.load_tool": "To magazine",
     "screen.pos": "POS", "screen.prog": "PROG", "screen.ofs": "OFS/SET", "screen.msg": "MESSAGE",
     "screen.alarm": "ALARM", "screen.graph": "GRAPH",
     "pos.absolute": "ABSOLUTE", "pos.relative": "RELATIVE", "pos.machine": "MACHINE", "pos.all": "ALL",
@@ -74,6 +80,7 @@ export const LABELS = {
     "key.input": "INPUT", "key.insert": "INSERT", "key.alter": "ALTER", "key.delete": "DELETE", "key.can": "CAN",
     "key.eob": "EOB", "key.shift": "SHIFT", "key.reset": "RESET", "key.help": "HELP",
     "key.page_up": "PAGE↑", "key.page_down": "PAGE↓",
+    "key.hint": "The computer keyboard works too: letters and digits, ; = EOB, Enter = EOB (program) / INPUT (offsets), Backspace = CAN",
     "view.front": "Front", "view.top": "Top", "view.iso": "Iso", "view.section": "Section", "view.fit": "Fit",
     "view.title": "3D view", "view.path": "Tool path",
     "drawing.title": "Drawing", "drawing.zoom_in": "Zoom in", "drawing.zoom_out": "Zoom out", "drawing.fit": "Fit",
@@ -94,5 +101,7 @@ export const LABELS = {
 /** A translator for one language: label(key, {values}) with {name} placeholders. */
 export function translator(language) {
   const table = LABELS[language] || LABELS.zh;
-  return (key, values = {}) => (table[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
+  const label = (key, values = {}) => (table[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
+  label.language = table === LABELS.en ? "en" : "zh";
+  return label;
 }

@@ -52,22 +52,26 @@ export class OperatorPanel {
                     className);
   }
 
+  /** Laid out as the operator panel under a 0i-F screen: power, mode and emergency stop on top; the run keys
+   * and switches; jog, handwheel and the override knobs; spindle; the workholding keys. */
   build() {
     const view = () => this.link.view;
-    const power = this.group("",
+    const power = this.group(this.label("panel.power"),
       this.action("power-on", "panel.power_on", "power", { on: true }, "pkey green"),
-      this.action("power-off", "panel.power_off", "power", { on: false }, "pkey red"),
-      this.action("estop", "panel.estop", "estop", () => ({ pressed: !view().estop }), "estop"));
+      this.action("power-off", "panel.power_off", "power", { on: false }, "pkey red"));
     const modes = this.group(this.label("panel.mode"),
       ...MODES.map((mode) => this.action(`mode-${mode}`, `mode.${mode}`, "mode", { mode }, "pkey mode")));
+    const estop = this.action("estop", "panel.estop", "estop", () => ({ pressed: !view().estop }), "estop");
     const run = this.group("",
       this.action("cycle-start", "panel.cycle_start", "cycle_start", {}, "pkey green big"),
       this.action("feed-hold", "panel.feed_hold", "feed_hold", {}, "pkey red big"),
       this.action("panel-reset", "panel.reset", "reset"));
     const switches = this.group("", ...SWITCHES.map((name) => this.action(`switch-${name}`, `panel.${name}`, "switch",
       () => ({ name, on: !view().switches[name] }), "pkey switch")));
-    this.root.replaceChildren(power, modes, run, switches, this.overrides(), this.jog(), this.handwheel(),
-                              this.spindle(), this.lathe ? this.latheHolding() : this.millHolding());
+    const row = (...children) => this.el("div", { className: "prow" }, ...children);
+    this.root.replaceChildren(row(power, modes, estop), row(run, switches),
+                              row(this.jog(), this.handwheel(), this.overrides()), row(this.spindle()),
+                              row(this.lathe ? this.latheHolding() : this.millHolding()));
   }
 
   overrides() {
@@ -78,26 +82,45 @@ export class OperatorPanel {
       const select = this.el("select", { id: `override-${which}` },
                              ...values.map((v) => this.el("option", { value: v, textContent: face(which, v) })));
       select.addEventListener("change", () => this.send("override", { which, value: Number(select.value) }));
+      let rest = 0;
+      select.addEventListener("wheel", (event) => {       // turned like the knob: one notch (100 px) a step
+        event.preventDefault();
+        rest += event.deltaY * (event.deltaMode === 1 ? 40 : 1);
+        if (Math.abs(rest) < 100) return;
+        const index = select.selectedIndex + (rest < 0 ? 1 : -1);
+        rest = 0;
+        if (index < 0 || index >= select.options.length) return;
+        select.selectedIndex = index;
+        select.dispatchEvent(new Event("change"));
+      }, { passive: false });
       return this.el("label", { className: "knob" }, this.label(names[which]), select);
     });
-    return this.group("", ...knobs);
+    const group = this.group(this.label("panel.overrides"), ...knobs);
+    group.classList.add("knobs");
+    return group;
   }
 
+  /** Jog keys in columns, + above −, with the rapid key; the reference-position lamps beneath, as on the panel. */
   jog() {
-    const buttons = this.axes.flatMap((axis) => [-1, 1].map((direction) => {
+    const jogKey = (axis, direction) => {
       const button = this.el("button", { type: "button", className: "pkey jog",
                                          id: `jog-${axis}${direction > 0 ? "plus" : "minus"}`,
                                          textContent: `${direction > 0 ? "+" : "−"}${axis}` });
       this.holdToJog(button, axis, direction);
       return button;
-    }));
+    };
     const rapid = this.key("jog-rapid", this.label("panel.rapid"), () => {
       this.rapid = !this.rapid;            // held with an axis key on the machine: a toggle here
       this.render(this.link.view);
     }, "pkey switch");
-    const increments = INCREMENTS.map(([mm, text]) => this.key(`increment-${mm}`, text,
-                                                                () => this.send("increment", { mm }), "pkey inc"));
-    return this.group(this.label("panel.jog"), ...buttons, rapid, this.el("div", { className: "row" }, ...increments));
+    const keys = this.el("div", { className: "jog-keys" }, ...this.axes.map((axis) => jogKey(axis, 1)), rapid,
+                         ...this.axes.map((axis) => jogKey(axis, -1)));
+    keys.style.gridTemplateColumns = `repeat(${this.axes.length + 1}, auto)`;
+    const lamps = this.el("div", { className: "ref-lamps" }, this.label("panel.ref_lamps"),
+                          ...this.axes.map((axis) => this.el("span", { className: "lamp", id: `ref-${axis}`, textContent: axis })));
+    const group = this.group(this.label("panel.jog"), keys, lamps);
+    group.classList.add("stack");
+    return group;
   }
 
   /** JOG: the axis moves while the button is held (sent on release with the held time); INC: one step; REF:
@@ -119,11 +142,15 @@ export class OperatorPanel {
     button.addEventListener("pointerleave", release);
   }
 
+  /** The manual pulse generator: axis and multiplier (also the INC step) beside the wheel, and what is chosen. */
   handwheel() {
     const axisKeys = this.axes.map((axis) => this.key(`handle-axis-${axis}`, axis,
                                                       () => this.send("handle_axis", { axis }), "pkey inc"));
-    const wheel = this.el("div", { className: "handwheel", id: "handwheel", title: this.label("panel.handwheel") },
-                          this.el("div", { className: "handwheel-mark" }));
+    const increments = INCREMENTS.map(([mm, text]) => this.key(`increment-${mm}`, text,
+                                                                () => this.send("increment", { mm }), "pkey inc"));
+    const wheel = this.el("div", { className: "handwheel", id: "handwheel", title: this.label("panel.handwheel_hint") },
+                          this.el("div", { className: "handwheel-mark" }),
+                          this.el("output", { className: "handwheel-state", id: "handwheel-state" }));
     wheel.addEventListener("wheel", (event) => {
       event.preventDefault();
       const pixels = event.deltaY * (event.deltaMode === 1 ? 40 : 1) + this.wheelRest;
@@ -132,7 +159,10 @@ export class OperatorPanel {
       this.turn(pulses);
     }, { passive: false });
     this.dragToTurn(wheel);
-    return this.group(this.label("panel.handwheel"), ...axisKeys, wheel);
+    return this.group(this.label("panel.handwheel"),
+      this.el("div", { className: "handle-keys" }, this.el("div", { className: "handle-axes", title: this.label("panel.handle_axis") }, ...axisKeys),
+              this.el("div", { className: "handle-increments", title: this.label("panel.increment") }, ...increments)),
+      wheel);
   }
 
   dragToTurn(wheel) {
@@ -179,20 +209,22 @@ export class OperatorPanel {
   spindle() {
     const rpm = this.number("spindle-rpm", 800, 0, 4000);
     const turn = (command) => () => ({ command, rpm: Number(rpm.value) });
-    return this.group("", this.el("label", {}, this.label("panel.spindle_rpm"), rpm),
+    return this.group(this.label("panel.spindle"),
       this.action("spindle-cw", "panel.spindle_cw", "spindle", turn("cw")),
       this.action("spindle-stop", "panel.spindle_stop", "spindle", { command: "stop" }),
       this.action("spindle-ccw", "panel.spindle_ccw", "spindle", turn("ccw")),
-      this.action("coolant", "panel.coolant", "coolant", () => ({ on: !this.link.view.modal.coolant }), "pkey switch"));
+      this.el("label", { className: "inline" }, this.label("panel.spindle_rpm"), rpm),
+      this.action("coolant", "panel.coolant", "coolant", () => ({ on: !this.link.view.modal.coolant }), "pkey switch"),
+      this.el("output", { id: "spindle-state", className: "spindle-state" }));
   }
 
   latheHolding() {
     const stickOut = this.number("stick-out", 75, 10, 200);
     const station = this.el("select", { id: "turret-station" },
                             ...[1, 2, 3, 4, 5, 6].map((n) => this.el("option", { value: n, textContent: `T${n}` })));
-    return this.group("",
+    return this.group(this.label("panel.holding"),
       this.action("chuck", "panel.chuck", "chuck", () => ({ closed: !this.link.view.machine.chuck_closed }), "pkey switch"),
-      this.el("label", {}, this.label("panel.stick_out"), stickOut),
+      this.el("label", { className: "inline" }, this.label("panel.stick_out"), stickOut),
       this.action("load-stock", "panel.load_stock", "load_stock", () => ({ stick_out: Number(stickOut.value) })),
       this.action("unload-stock", "panel.unload_stock", "unload_stock"),
       station, this.action("turret", "panel.turret", "turret", () => ({ station: Number(station.value) })));
@@ -203,13 +235,14 @@ export class OperatorPanel {
     const pocket = this.number("pocket", 1, 0, 24);
     const crib = this.number("crib-tool", 1, 1, 99);
     const machine = () => this.link.view.machine;
-    return this.group("",
+    return this.group(this.label("panel.holding"),
       this.action("vise", "panel.vise", "vise", () => ({ closed: !(machine().stock || {}).vise_closed }), "pkey switch"),
-      this.el("label", {}, this.label("panel.protrusion"), protrusion),
+      this.el("label", { className: "inline" }, this.label("panel.protrusion"), protrusion),
       this.action("load-stock", "panel.load_stock", "load_stock", () => ({ protrusion: Number(protrusion.value) })),
       this.action("unload-stock", "panel.unload_stock", "unload_stock"),
-      this.el("label", {}, "T", crib), this.el("label", {}, "P", pocket),
-      this.key("load-tool", "→ P", () => this.send("load_tool", { pocket: Number(pocket.value), tool: Number(crib.value) })),
+      this.el("label", { className: "inline" }, this.label("panel.crib_tool"), crib),
+      this.el("label", { className: "inline" }, this.label("panel.pocket"), pocket),
+      this.action("load-tool", "panel.load_tool", "load_tool", () => ({ pocket: Number(pocket.value), tool: Number(crib.value) })),
       this.action("spindle-tool", "panel.spindle_tool", "spindle_tool", () => ({ pocket: Number(pocket.value) })),
       this.action("edge-finder", "panel.edge_finder_on", "spindle_tool",
                   () => ({ probe: machine().probe ? "" : "edge_finder" })));
@@ -236,7 +269,8 @@ export class OperatorPanel {
     lamp("spindle-ccw", view.modal.spindle.direction < 0);
     lamp("chuck", view.machine.chuck_closed);
     lamp("vise", view.machine.stock && view.machine.stock.vise_closed);
-    for (const axis of this.axes) lamp(`jog-${axis}plus`, view.referenced.includes(axis));
+    for (const axis of this.axes) lamp(`ref-${axis}`, view.referenced.includes(axis));
+    this.showHandle(view);
     for (const which of Object.keys(OVERRIDES)) {
       const select = this.root.querySelector(`#override-${which}`);
       const value = view.overrides[which];
@@ -245,5 +279,16 @@ export class OperatorPanel {
       }
       if (select && document.activeElement !== select) select.value = String(value);
     }
+  }
+
+  /** What the handwheel drives, on the wheel itself; and the spindle's actual state beside its keys. */
+  showHandle(view) {
+    const text = INCREMENTS.find(([mm]) => Math.abs(view.increment - mm) < 1e-9);
+    this.root.querySelector("#handwheel-state").textContent = `${view.handle_axis || "-"} ${text ? text[1] : ""}`;
+    const spindle = view.modal.spindle;
+    const turning = spindle.direction && spindle.rpm > 0;
+    const state = this.root.querySelector("#spindle-state");
+    state.textContent = turning ? `${spindle.direction > 0 ? "↻" : "↺"} ${Math.round(spindle.rpm)} r/min` : "";
+    state.classList.toggle("on", Boolean(turning));
   }
 }

@@ -68,6 +68,8 @@ function showStatus(view, reply) {
 
 function showFinished(text) {
   $("machine").hidden = true;
+  $("confirm").hidden = true;
+  $("submit").hidden = true;
   $("receipt").hidden = false;
   $("receipt").replaceChildren(Object.assign(document.createElement("h2"), { id: "receipt-title", textContent: label("ui.submitted") }),
                                Object.assign(document.createElement("p"), { id: "receipt-text", textContent: text || "" }));

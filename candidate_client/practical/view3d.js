@@ -127,7 +127,7 @@ export class View3D {
   standardView(name) {
     if (!this.machine) return;
     const { centre, size } = this.machine.frameBox();
-    const radius = size * 1.6;
+    const radius = size * 2.2;         // the workholding and the tool's approach in view, not only the part
     const directions = { front: [0, Math.PI / 2], top: [0, 0.0001], iso: [Math.PI / 5, Math.PI / 3], fit: [this.orbit.spherical.theta, this.orbit.spherical.phi] };
     const [theta, phi] = directions[name];
     this.orbit.set(centre, radius, theta, phi);
