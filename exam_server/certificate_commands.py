@@ -1,5 +1,7 @@
 """`examctl cert verify FILE|--qr PAYLOAD` and `examctl cert import FILE`.
 
+verify takes skill certificates and competition award certificates alike (the same signing and payload).
+
 verify works offline: it checks the Ed25519 signature of a certificate file (the signed JSON document from
 /api/certificates/<id>, or the PDF, whose keywords carry the QR payload) or of a scanned QR payload against the
 published public keys (--keys, the JSON of /api/certificate-keys, or --public-key), by default the key this
@@ -15,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .certificate_signing import (SignatureError, SignedRecord, key_id, parse_document, parse_payload,
-                                  public_key_from_text, verify)
+from .certificate_signing import (AWARD_RECORD_TYPE, SignatureError, SignedRecord, key_id, parse_document,
+                                  parse_payload, public_key_from_text, verify)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -88,10 +90,18 @@ def cert_verify(args: argparse.Namespace, out: TextIO | None = None, err: TextIO
              f"INVALID: {error}")
         return EXIT_FAILED
     _say(args, out, {"valid": True, "key_id": signed.key_id, "record": record},
-         f"VALID: {record.get('number')} {record.get('name')} ({record.get('occupation')}, "
-         f"level {record.get('level')}, issued {record.get('issued_on')} by {record.get('issuer')}); "
-         f"key {signed.key_id}. Revocations: see the public page.")
+         f"VALID: {_summary(record)}; key {signed.key_id}. Revocations: see the public page.")
     return EXIT_OK
+
+
+def _summary(record: dict) -> str:
+    """One line on what the record certifies: a skill certificate or a competition award certificate."""
+    if record.get("type") == AWARD_RECORD_TYPE:
+        return (f"{record.get('number')} {record.get('name')} ({record.get('delegation')}): {record.get('medal')}, "
+                f"rank {record.get('rank')} in {record.get('competition')}, issued {record.get('issued_on')} by "
+                f"{record.get('issuer')}")
+    return (f"{record.get('number')} {record.get('name')} ({record.get('occupation')}, level {record.get('level')}, "
+            f"issued {record.get('issued_on')} by {record.get('issuer')})")
 
 
 def _say(args, out: TextIO, document: dict, line: str) -> None:

@@ -51,6 +51,8 @@ def limits_from_env() -> LookupLimits:
 class CounterStore(Protocol):
     def count(self, key: str, window_s: int, add: int) -> int: ...
 
+    def count_many(self, counts: list[tuple[str, int, int]]) -> list[int]: ...
+
 
 class MemoryCounters:
     """Fixed-window counters in this process (tests, a single server)."""
@@ -66,6 +68,9 @@ class MemoryCounters:
             self._counts[key] = self._counts.get(key, 0) + add
             return self._counts[key]
 
+    def count_many(self, counts: list[tuple[str, int, int]]) -> list[int]:
+        return [self.count(key, window_s, add) for key, window_s, add in counts]
+
 
 class RedisCounters:
     """Fixed-window counters shared by every server process of one database (``namespace``)."""
@@ -77,10 +82,15 @@ class RedisCounters:
         self._prefix = f"certlookup:{hashlib.sha256(namespace.encode()).hexdigest()[:12]}:"
 
     def count(self, key: str, window_s: int, add: int) -> int:
-        pipe = self._redis.pipeline()
-        pipe.incrby(self._prefix + key, add)
-        pipe.expire(self._prefix + key, window_s + 5)
-        return int(pipe.execute()[0])
+        return self.count_many([(key, window_s, add)])[0]
+
+    def count_many(self, counts: list[tuple[str, int, int]]) -> list[int]:
+        """All in one round trip (a lookup checks three counters)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key, window_s, add in counts:
+            pipe.incrby(self._prefix + key, add)
+            pipe.expire(self._prefix + key, window_s + 5)
+        return [int(n) for n in pipe.execute()[::2]]
 
 
 @dataclass(frozen=True)
@@ -105,13 +115,15 @@ class LookupLimiter:
         return retry if self.store.count(key, limit.window_s, add) > limit.allowed - (add == 0) else None
 
     def admit(self, address: str, target: str, now: datetime) -> Verdict:
-        """Count this lookup; refused when the address, the target or the address's misses are over the limit."""
-        misses = self._over(self.limits.misses_per_address, address, now, 0)
-        if misses is not None:
-            return Verdict(False, misses)
-        for limit, subject in ((self.limits.per_address, address), (self.limits.per_target, _digest(target))):
-            retry = self._over(limit, subject, now, 1)
-            if retry is not None:
+        """Count this lookup; refused when the address's misses are used up, or the address or the target goes
+        over its limit. The three counters are read and counted together (one round trip to Redis), so a
+        refused lookup still counts against its address and target."""
+        checks = ((self.limits.misses_per_address, address, 0), (self.limits.per_address, address, 1),
+                  (self.limits.per_target, _digest(target), 1))
+        keys = [self._key(limit, subject, now) for limit, subject, _ in checks]
+        counts = self.store.count_many([(key, limit.window_s, add) for (key, _), (limit, _, add) in zip(keys, checks)])
+        for (limit, _, add), (_, retry), count in zip(checks, keys, counts):
+            if count > limit.allowed - (add == 0):
                 return Verdict(False, retry)
         return Verdict(True)
 
@@ -133,21 +145,21 @@ PUBLIC_COLUMNS = (Certificate.number, Certificate.holder_name, Certificate.id_nu
                   Certificate.revoked_reason)
 
 
-# Built once, run on the session's connection without the ORM layer: the hot path of the public lookup.
+# Built once, run through Database.public_read (autocommit, no session, no ORM): the hot path of the lookup.
 _BY_NUMBER = select(*PUBLIC_COLUMNS).where(Certificate.number == bindparam("number"))
 _BY_ID_NUMBER = (select(*PUBLIC_COLUMNS)
                  .where(Certificate.id_number == bindparam("id_number"), Certificate.holder_name == bindparam("name"))
                  .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(50))
 
 
-def by_number(db: Session, number: str, name: str) -> list:
-    row = db.connection().execute(_BY_NUMBER, {"number": number.strip().upper()}).first()
-    return [row] if row is not None and row.holder_name == name.strip() else []
+def by_number(database, number: str, name: str) -> list:
+    """``database``: the app's db.Database."""
+    rows = database.public_read(_BY_NUMBER, {"number": number.strip().upper()})
+    return [row for row in rows if row.holder_name == name.strip()]
 
 
-def by_id_number(db: Session, name: str, id_number: str) -> list:
-    return list(db.connection().execute(_BY_ID_NUMBER, {"id_number": id_number.strip().upper(),
-                                                        "name": name.strip()}))
+def by_id_number(database, name: str, id_number: str) -> list:
+    return database.public_read(_BY_ID_NUMBER, {"id_number": id_number.strip().upper(), "name": name.strip()})
 
 
 def by_public_id(db: Session, public_id: str) -> Optional[Certificate]:

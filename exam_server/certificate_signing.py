@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 RECORD_TYPE = "职业技能等级证书"
+AWARD_RECORD_TYPE = "技能竞赛获奖证书"     # competition award certificates (award_certificates.py), signed alike
 PAYLOAD_MARK = "EXCERT1"        # in the PDF's keywords, ahead of the payload, so that the file can be verified
 
 

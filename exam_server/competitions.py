@@ -231,7 +231,7 @@ def is_final(competition: Competition, now: datetime) -> bool:
 def award(db: Session, competition: Competition, actor: User, now: datetime, *, shares: Optional[tuple] = None,
           counts: Optional[tuple] = None) -> list[CompetitionAward]:
     """Gold, silver and bronze on the final ranking, by share of the entries or by count; ties share a medal.
-    Award certificates are issued from these records by the certificates module (not here)."""
+    Award certificates are issued from these records by award_certificates.issue."""
     if not is_final(competition, now):
         raise UserError("competition.error.not_final", status=409)
     if (shares is None) == (counts is None) or len(shares or counts) != 3:
@@ -250,35 +250,9 @@ def award(db: Session, competition: Competition, actor: User, now: datetime, *, 
     return awards
 
 
-AWARD_RECORD_TYPE = "技能竞赛获奖证书"
-
-
-def award_record(award: CompetitionAward, competition: Competition, public_id: str, issued_on: str) -> dict:
-    entry = award.entry
-    return {"type": AWARD_RECORD_TYPE, "v": 1, "public_id": public_id, "competition": competition.name,
-            "name": entry.name, "bib": entry.bib, "delegation": entry.delegation.name,
-            "members": [m.user.display_name for m in entry.members], "medal": award.medal, "rank": award.rank,
-            "total": award.total, "issuer": competition.organisation.name, "issued_on": issued_on}
-
-
 def sign_awards(db: Session, competition: Competition, key, actor: User, now: datetime) -> list[CompetitionAward]:
-    """Sign every award's record with the platform's Ed25519 key (certificate_signing, as for skill
+    """Number and sign the award certificates (award_certificates.issue: the same Ed25519 signing as skill
     certificates); the signed record is what an award certificate's QR code carries."""
-    import secrets
+    from . import award_certificates
 
-    from .certificate_signing import sign
-    from .certificates import CHINA, ensure_signing_key
-
-    awards = db.execute(select(CompetitionAward).where(CompetitionAward.competition_id == competition.id,
-                                                       CompetitionAward.signature.is_(None))
-                        .order_by(CompetitionAward.rank, CompetitionAward.id)).scalars().all()
-    issued_on = now.astimezone(CHINA).date().isoformat()
-    ensure_signing_key(db, key, now)
-    for award_row in awards:
-        public_id = secrets.token_hex(16)
-        signed = sign(award_record(award_row, competition, public_id, issued_on), key)
-        award_row.certificate_ref, award_row.record_json = public_id, signed.canonical_json()
-        award_row.key_id, award_row.signature = signed.key_id, signed.signature
-    audit.record(db, "competition.award_sign", actor=actor, object_type="competition", object_id=competition.id,
-                 data={"signed": [a.id for a in awards]}, now=now)
-    return awards
+    return award_certificates.issue(db, competition, key, actor, now)

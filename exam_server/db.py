@@ -8,6 +8,11 @@ use a second engine whose transactions begin IMMEDIATE.
 A writer waiting for the lock must not wait inside SQLite's busy handler: under gevent that blocks every other
 greenlet, including the one holding the lock, so one wait stalls the whole server. Writers have no busy timeout;
 BEGIN IMMEDIATE is retried with short sleeps, which yield to the other greenlets (or threads).
+
+On PostgreSQL the public certificate lookup, one SELECT per request at hundreds per second, reads through its own
+small pool in autocommit mode without a pre-ping: one round trip instead of four (ping, BEGIN, SELECT,
+ROLLBACK). Without the ping a connection broken by a server restart shows only when used; `public_read` then
+runs the statement once more on a fresh connection (the pool has been invalidated by then).
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_PRAGMAS = (
@@ -29,6 +35,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_size_limit=67108864",
 )
 WRITE_LOCK_WAIT_S = 20.0     # how long a writer waits for the write lock before failing
+PUBLIC_POOL = {"pool_size": 6, "max_overflow": 6, "pool_recycle": 1800}   # 2 servers: ≤ 24 connections
 
 
 def _begin_immediate(dbapi_connection) -> None:
@@ -78,6 +85,8 @@ class Database:
             self.write_engine = _sqlite_engine(url, writer=True)
         else:
             self.read_engine = self.write_engine = create_engine(url, pool_pre_ping=True)
+        self.public_engine = (self.read_engine if self.is_sqlite
+                              else create_engine(url, isolation_level="AUTOCOMMIT", **PUBLIC_POOL))
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -90,7 +99,20 @@ class Database:
         with self.session(write=True) as session, session.begin():
             yield session
 
+    def public_read(self, statement, params: dict) -> list[Row]:
+        """The rows of one read-only statement for the public pages, outside any session (see above)."""
+        for retry in (False, True):
+            try:
+                with self.public_engine.connect() as connection:
+                    return list(connection.execute(statement, params))
+            except DBAPIError as exc:
+                if retry or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
     def dispose(self) -> None:
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
+        if self.public_engine is not self.read_engine:
+            self.public_engine.dispose()

@@ -170,9 +170,17 @@ class CompetitionAward(Base):
     total: Mapped[str] = mapped_column(String(20))
     awarded_at: Mapped[datetime]
     awarded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    certificate_ref: Mapped[Optional[str]] = mapped_column(String(100))     # public id of the signed record
+    certificate_ref: Mapped[Optional[str]] = mapped_column(String(100), unique=True, index=True)  # public id
     record_json: Mapped[Optional[str]] = mapped_column(Text)                 # the signed award record (JCS)
     key_id: Mapped[Optional[str]] = mapped_column(String(64))
     signature: Mapped[Optional[str]] = mapped_column(String(200))
+    # the award certificate (award_certificates.py): its number, who issued it, and its revocation
+    number: Mapped[Optional[str]] = mapped_column(String(32), unique=True, index=True)
+    issued_at: Mapped[Optional[datetime]]
+    issued_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[Optional[datetime]]
+    revoked_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    revoked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
 
+    competition: Mapped[Competition] = relationship()
     entry: Mapped[CompetitionEntry] = relationship()

@@ -1,8 +1,9 @@
 """Certificate pages and JSON routes.
 
 Public (no login): the lookup page and its JSON twin (certificate number + name, or name + ID number; the ID
-masked; revocations shown; limited against enumeration), the verification page a QR code opens, the signed
-certificate document, and the published public keys.
+masked; revocations shown; limited against enumeration), the same for competition award certificates (number +
+name, under the same limits), the verification page a QR code opens (skill or award certificate), the signed
+document, and the published public keys.
 
 Centre pages (centre and provincial admins, over their subtree): results to confirm, issuing, revoking, the PDF,
 and the legacy import with its report.
@@ -13,7 +14,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, r
                    url_for)
 from sqlalchemy import or_, select
 
-from .. import certificate_import, certificate_lookup, certificates, openapi
+from .. import award_certificates, certificate_import, certificate_lookup, certificates, openapi
 from ..certificate_pdf import render as render_pdf
 from ..certificate_signing import b64encode, key_id, public_bytes, qr_payload
 from ..errors import UserError
@@ -34,6 +35,7 @@ CERT_SCHEMA = {"type": "object", "properties": {
 LOOKUP_SCHEMA = {"type": "object", "properties": {"certificates": {"type": "array", "items": CERT_SCHEMA}}}
 DOCUMENT_SCHEMA = {"type": "object", "properties": {"record": {"type": "object"}, "key_id": {"type": "string"},
                                                     "signature": {"type": "string"}, "status": CERT_SCHEMA}}
+AWARDS_SCHEMA = {"type": "object", "properties": {"awards": {"type": "array", "items": {"type": "object"}}}}
 KEYS_SCHEMA = {"type": "object", "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}
 
 
@@ -50,6 +52,7 @@ def certificate_organisation(cert_id: int):
 
 
 def _limiter() -> certificate_lookup.LookupLimiter:
+    """One limiter per app, shared by the certificate and award lookups."""
     limiter = current_app.extensions.get("cert_lookup_limiter")
     if limiter is None:
         settings = current_app.extensions["exam_settings"]
@@ -61,6 +64,13 @@ def _limiter() -> certificate_lookup.LookupLimiter:
     return limiter
 
 
+def _admit(target: str) -> None:
+    """Count a public lookup against the anti-enumeration limits (UserError 429 when over)."""
+    verdict = _limiter().admit(client_ip(), target, g.now)
+    if not verdict.allowed:
+        raise UserError("certificates.lookup_limited", 429, seconds=verdict.retry_after_s)
+
+
 def _lookup() -> list:
     """Run the lookup the query string asks for, within the limits (UserError otherwise)."""
     number = request.args.get("number", "").strip()[:32]
@@ -68,15 +78,27 @@ def _lookup() -> list:
     id_number = request.args.get("id_number", "").strip()[:18]
     if not name or not (number or id_number):
         raise UserError("certificates.lookup_fields")
-    verdict = _limiter().admit(client_ip(), number or id_number, g.now)
-    if not verdict.allowed:
-        raise UserError("certificates.lookup_limited", 429, seconds=verdict.retry_after_s)
-    db = get_db()
-    found = (certificate_lookup.by_number(db, number, name) if number
-             else certificate_lookup.by_id_number(db, name, id_number))
+    _admit(number or id_number)
+    database = current_app.extensions["exam_db"]          # no session: one autocommit SELECT (db.public_read)
+    found = (certificate_lookup.by_number(database, number, name) if number
+             else certificate_lookup.by_id_number(database, name, id_number))
     if not found:
         _limiter().missed(client_ip(), g.now)
     return found
+
+
+def _award_lookup() -> list[dict]:
+    """An award certificate by number + name, under the same limits as certificates."""
+    number = request.args.get("number", "").strip()[:32]
+    name = request.args.get("name", "").strip()[:50]
+    if not name or not number:
+        raise UserError("awards.lookup_fields")
+    _admit(number)
+    award = award_certificates.by_number(get_db(), number, name)
+    if award is None:
+        _limiter().missed(client_ip(), g.now)
+        return []
+    return [award_certificates.public_view(award)]
 
 
 def _with_retry_after(response: Response, error: UserError) -> Response:
@@ -120,13 +142,45 @@ def lookup_json():
     return jsonify(certificates=[certificate_lookup.public_view(c) for c in found])
 
 
+@bp.get("/awards/lookup")
+@public
+def award_lookup_page():
+    found, error, status = None, None, 200
+    if request.args:
+        try:
+            found = _award_lookup()
+        except UserError as exc:
+            response = Response(render_template("certificates/award_lookup.html", found=None,
+                                                error=t(exc.key, **exc.values), args=request.args), exc.status)
+            return _with_retry_after(response, exc)
+    return render_template("certificates/award_lookup.html", found=found, error=error, args=request.args), status
+
+
+@bp.get("/api/awards/lookup")
+@public
+@openapi.documented("Public award certificate lookup: number + name (of the entry or a team member)",
+                    tags=("certificates",), responses={200: AWARDS_SCHEMA})
+def award_lookup_json():
+    try:
+        found = _award_lookup()
+    except UserError as exc:
+        response = jsonify(error={"code": exc.key, "message": t(exc.key, **exc.values)})
+        response.status_code = exc.status
+        return _with_retry_after(response, exc)
+    return jsonify(awards=found)
+
+
 @bp.get("/v/<public_id>")
 @public
 def verify_page(public_id: str):
-    """Where a certificate's QR code leads: its current status from the register."""
-    cert = certificate_lookup.by_public_id(get_db(), public_id)
+    """Where a certificate's QR code leads: its current status from the register (skill or award)."""
+    db = get_db()
+    cert = certificate_lookup.by_public_id(db, public_id)
     if cert is None:
-        abort(404)
+        award = award_certificates.by_public_id(db, public_id)
+        if award is None or award.record_json is None:
+            abort(404)
+        return render_template("certificates/award_verify.html", award=award_certificates.public_view(award))
     signed = certificates.signed_record(cert)
     return render_template("certificates/verify.html", cert=certificate_lookup.public_view(cert),
                            record=signed.record if signed else None)
@@ -134,12 +188,17 @@ def verify_page(public_id: str):
 
 @bp.get("/api/certificates/<public_id>")
 @public
-@openapi.documented("The signed certificate document (record, key id, signature) and its current status",
-                    tags=("certificates",), responses={200: DOCUMENT_SCHEMA})
+@openapi.documented("The signed certificate (or award certificate) document: record, key id, signature, and "
+                    "its current status", tags=("certificates",), responses={200: DOCUMENT_SCHEMA})
 def certificate_document(public_id: str):
-    cert = certificate_lookup.by_public_id(get_db(), public_id)
+    db = get_db()
+    cert = certificate_lookup.by_public_id(db, public_id)
     if cert is None:
-        abort(404)
+        award = award_certificates.by_public_id(db, public_id)
+        if award is None or award.record_json is None:
+            abort(404)
+        return jsonify({**award_certificates.signed_record(award).document(),
+                        "status": award_certificates.public_view(award)})
     signed = certificates.signed_record(cert)
     document = signed.document() if signed else {"record": None, "key_id": None, "signature": None}
     return jsonify({**document, "status": certificate_lookup.public_view(cert)})

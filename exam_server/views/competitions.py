@@ -1,5 +1,7 @@
-"""Competition routes: setup (admins), the examiners' live page and feed, the chief examiner's reveal, awards,
-and — public — the projection page for the hall's large screen and its JSON feed.
+"""Competition routes: setup (admins), the examiners' live page and feed, the chief examiner's reveal, awards and
+their certificates (issued by the chief examiner or an organiser, revoked by an organiser), and — public — the
+projection page for the hall's large screen and its JSON feed. The public award certificate lookup and the QR
+code's verification page are with the certificates (views/certificates.py), under the same limits.
 
 Every write commits first; the board hears of it after the commit (competitions.publish_after_commit)."""
 from __future__ import annotations
@@ -8,14 +10,17 @@ from datetime import datetime, timezone
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
 from sqlalchemy import select
 
-from .. import competitions, i18n, openapi
+from .. import award_certificates, certificates, competitions, i18n, openapi
 from ..accounts import find_user
+from ..certificate_pdf import render_award
+from ..certificate_signing import qr_payload
 from ..errors import UserError
 from ..leaderboard import board
-from ..models import Competition, CompetitionAward, CompetitionEntry, Delegation, Role
+from ..models import Competition, CompetitionAward, CompetitionEntry, Delegation, ExamSession, Role
 from ..security.access import public, requires
 from ..web import get_db, json_body
 
@@ -42,7 +47,7 @@ BOARD_MESSAGES = ("board.", "competition.")
 CHINA = ZoneInfo("Asia/Shanghai")     # the forms' datetime-local fields are Beijing time
 
 
-def competition_organisation(competition_id: int):
+def competition_organisation(competition_id: int, **_):
     competition = get_db().get(Competition, competition_id)
     return competition.organisation if competition else None
 
@@ -160,10 +165,15 @@ def reveal(competition_id: int):
 @bp.get("/competitions")
 @requires(*LIVE_VIEWERS)
 def index():
-    rows = get_db().execute(select(Competition).order_by(Competition.starts_at.desc())).scalars().all()
+    db = get_db()
+    rows = db.execute(select(Competition).order_by(Competition.starts_at.desc())).scalars().all()
     visible = [c for c in rows if any(related(a.organisation, c.organisation) for a in g.assignments)]
-    return render_template("competitions/index.html", competitions=visible,
-                           may_organise=any(a.role in ORGANISERS for a in g.assignments))
+    organising = [a for a in g.assignments if a.role in ORGANISERS]
+    sessions = [s for s in db.execute(select(ExamSession).order_by(ExamSession.scheduled_start_at.desc())
+                                      .limit(200)).scalars()
+                if any(a.organisation.contains(s.organisation) for a in organising)]
+    return render_template("competitions/index.html", competitions=visible, may_organise=bool(organising),
+                           sessions=sessions)
 
 
 @bp.get("/competitions/<int:competition_id>")
@@ -173,7 +183,8 @@ def setup_page(competition_id: int):
     awards = get_db().execute(select(CompetitionAward).where(CompetitionAward.competition_id == competition.id)
                               .order_by(CompetitionAward.rank)).scalars().all()
     return render_template("competitions/setup.html", competition=competition, awards=awards,
-                           may_organise=any(a.role in ORGANISERS for a in g.assignments))
+                           may_organise=any(a.role in ORGANISERS for a in g.assignments),
+                           is_chief=g.user.id == competition.chief_examiner_id)
 
 
 @bp.post("/api/competitions")
@@ -258,6 +269,18 @@ def _form_int(name: str, default: int = 0) -> int:
         raise UserError("competition.error.times") from None
 
 
+def _form_session(db, name: str, part: str):
+    """The exam session a round runs on (its graded attempts score on the board), or None; only a session of
+    that part in the organiser's subtree."""
+    if not request.form.get(name):
+        return None
+    session = db.get(ExamSession, _form_int(name))
+    if (session is None or session.part.value != part
+            or not any(a.organisation.contains(session.organisation) for a in g.assignments)):
+        raise UserError("competition.error.rounds")
+    return session.id
+
+
 @bp.post("/competitions")
 @requires(*ORGANISERS)
 def create_form():
@@ -267,9 +290,10 @@ def create_form():
         raise UserError("competition.error.chief")
     theory = _form_int("theory_weight", 30)
     rounds = [{"key": "theory", "name": request.form.get("theory_name") or "理论知识", "part": "theory",
-               "weight_percent": theory},
+               "weight_percent": theory, "exam_session_id": _form_session(db, "theory_session", "theory")},
               {"key": "practical", "name": request.form.get("practical_name") or "操作技能", "part": "practical",
-               "weight_percent": 100 - theory}]
+               "weight_percent": 100 - theory,
+               "exam_session_id": _form_session(db, "practical_session", "practical")}]
     competition = competitions.create_competition(
         db, g.assignments[0].organisation, request.form.get("name", ""), starts_at=_form_time("starts_at"),
         ends_at=_form_time("ends_at"), freeze_minutes=_form_int("freeze_minutes"), rounds=rounds,
@@ -318,4 +342,57 @@ def award_form(competition_id: int):
     competitions.award(db, _competition(competition_id), g.user, g.now, shares=values if by_share else None,
                        counts=counts)
     db.commit()
+    return redirect(url_for("competitions.setup_page", competition_id=competition_id))
+
+
+# ---- award certificates ------------------------------------------------------------------------------------------
+
+def _issuer_of(competition_id: int) -> Competition:
+    """The competition, for its chief examiner or an organiser over it (404 for staff outside its tree)."""
+    competition = _watched(competition_id)
+    organiser = any(a.role in ORGANISERS and a.organisation.contains(competition.organisation)
+                    for a in g.assignments)
+    if not organiser and g.user.id != competition.chief_examiner_id:
+        abort(403)
+    return competition
+
+
+def _award(competition: Competition, award_id: int) -> CompetitionAward:
+    award = get_db().get(CompetitionAward, award_id)
+    if award is None or award.competition_id != competition.id:
+        abort(404)
+    return award
+
+
+@bp.post("/competitions/<int:competition_id>/award-certificates")
+@requires(*ORGANISERS, Role.examiner)
+def issue_award_certificates(competition_id: int):
+    db = get_db()
+    key = certificates.signing_key(current_app.extensions["exam_settings"])
+    issued = award_certificates.issue(db, _issuer_of(competition_id), key, g.user, g.now)
+    db.commit()
+    flash(str(len(issued)), "awards_issued")
+    return redirect(url_for("competitions.setup_page", competition_id=competition_id))
+
+
+@bp.get("/competitions/<int:competition_id>/awards/<int:award_id>/pdf")
+@requires(*ORGANISERS, Role.examiner)
+def award_pdf(competition_id: int, award_id: int):
+    award = _award(_issuer_of(competition_id), award_id)
+    signed = award_certificates.signed_record(award)
+    if signed is None:
+        raise UserError("awards.not_issued", 409)
+    payload = qr_payload(current_app.extensions["exam_settings"].base_url, award.certificate_ref, signed)
+    return Response(render_award(award_certificates.public_view(award), payload), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{award.number}.pdf"'})
+
+
+@bp.post("/competitions/<int:competition_id>/awards/<int:award_id>/revoke")
+@requires(*ORGANISERS, scope=competition_organisation)
+def revoke_award_certificate(competition_id: int, award_id: int):
+    db = get_db()
+    award = award_certificates.revoke(db, _award(_competition(competition_id), award_id),
+                                      request.form.get("reason", ""), g.user, g.now)
+    db.commit()
+    flash(award.number, "award_revoked")
     return redirect(url_for("competitions.setup_page", competition_id=competition_id))

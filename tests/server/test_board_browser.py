@@ -1,5 +1,6 @@
 """The projection page in headless Chromium: a score change appears without a reload; during the freeze it does
-not (while the examiners' board shows it); the chief examiner's reveal moves the entry on the public screen."""
+not (while the examiners' board shows it); the chief examiner's reveal moves the entry on the public screen;
+then medals, award certificates and the public award lookup."""
 from __future__ import annotations
 
 import threading
@@ -110,6 +111,26 @@ def test_projection_shows_changes_hides_them_in_the_freeze_and_reveals(app, data
     chrome.find_element(By.ID, "reveal-next").click()
     wait_for(chrome, lambda: chrome.find_element(By.ID, "reveal-result").text)
     assert chrome.find_element(By.ID, "reveal-result").text.endswith(f"#{a}: 2 → 1")
+    chief_window = chrome.current_window_handle
     chrome.switch_to.window(public_window)
     wait_for(chrome, lambda: total_of(chrome, a) == "70")
     assert first_row(chrome) == f"entry-{a}"
+
+    # The rest of the reveal: a 70, c 63, b 0, so b (3 → 3), then c (2 → 2); then the organiser awards medals
+    # (gold 1, silver 2, bronze 3 places) and issues the certificates, and the public lookup finds a's gold.
+    chrome.switch_to.window(chief_window)
+    for entry, step in ((b, "3 → 3"), (c, "2 → 2")):
+        chrome.find_element(By.ID, "reveal-next").click()
+        wait_for(chrome, lambda: chrome.find_element(By.ID, "reveal-result").text.endswith(f"#{entry}: {step}"))
+    chrome.delete_all_cookies()
+    sign_in(chrome, live_server, "nj_admin", "Demo@2026")
+    chrome.get(f"{live_server}/competitions/{competition_id}")
+    chrome.find_element(By.ID, "award-submit").click()
+    wait_for(chrome, lambda: chrome.find_elements(By.ID, "issue-awards-submit"))
+    chrome.find_element(By.ID, "issue-awards-submit").click()
+    wait_for(chrome, lambda: not chrome.find_elements(By.ID, "issue-awards-submit"))
+    number = chrome.find_element(By.CSS_SELECTOR, "#awards tr td.award-number").text
+    chrome.switch_to.window(public_window)
+    chrome.get(f"{live_server}/awards/lookup?number={number}&name=王伟")
+    found = chrome.find_element(By.ID, "lookup-results").text
+    assert number in found and "金牌" in found and "数控车工技能竞赛" in found and "南京代表队" in found

@@ -261,3 +261,26 @@ def test_a_graded_attempt_reaches_the_round_that_runs_on_its_session(database):
         db.add(stranger_attempt)
         db.flush()
         assert competitions.record_graded_attempt(db, stranger_attempt, "70", "0", now) == []
+
+
+def test_the_create_form_binds_rounds_to_exam_sessions_of_their_part(browser, database):
+    """A round bound to a session of the organiser's subtree receives its graded attempts; a session of the
+    other part is refused."""
+    from exam_server.models import ExamPart, ExamSession
+
+    with database.session(write=False) as db:
+        theory = db.execute(select(ExamSession).where(ExamSession.part == ExamPart.theory)).scalars().first()
+        practical = db.execute(select(ExamSession).where(ExamSession.part == ExamPart.practical)).scalars().first()
+        theory_id, practical_id = theory.id, practical.id
+    browser.login("nj_admin")
+    form = {"name": "绑定场次的竞赛", "starts_at": "2030-05-01T09:00", "ends_at": "2030-05-01T12:00",
+            "freeze_minutes": "0", "theory_weight": "30", "chief_examiner": "examiner_nj01"}
+    assert f'<option value="{theory_id}">' in browser.get("/competitions").get_data(as_text=True)
+    assert browser.post("/competitions", {**form, "theory_session": str(practical_id)}).status_code == 400
+    response = browser.post("/competitions", {**form, "theory_session": str(theory_id)})
+    assert response.status_code == 302
+    competition_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    with database.session(write=False) as db:
+        rounds = db.get(Competition, competition_id).rounds
+        assert [(r.part, r.exam_session_id) for r in rounds] == [("theory", theory_id), ("practical", None)]
+    assert f"考试场次 #{theory_id}" in browser.get(f"/competitions/{competition_id}").get_data(as_text=True)
