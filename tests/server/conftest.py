@@ -247,13 +247,27 @@ def sign_in(chrome, base, username, password):
 
 
 def _replaced(element) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    """The element's page has gone (Chromium says so as a stale reference, or, while the next document loads,
+    as "Node with given id does not belong to the document")."""
+    from selenium.common.exceptions import WebDriverException
 
     try:
         element.tag_name
         return False
-    except StaleElementReferenceException:
+    except WebDriverException:
         return True
+
+
+def click_and_wait(chrome, element, seconds: float = 15) -> None:
+    """Click what submits a form or follows a link, and wait until the next page has loaded (click() does not)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = chrome.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(chrome, seconds, poll_frequency=0.1)
+    wait.until(lambda d: _replaced(page))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def start_demo_session(database, duration_s: int | None = None) -> tuple[str, str, str]:

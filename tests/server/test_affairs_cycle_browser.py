@@ -20,6 +20,7 @@ from exam_server.models import (ExamSession, JobType, JobTypeLevel, Organisation
                                 TicketCheck, utcnow)
 from tests.server.conftest import check_in_page, sign_in
 from tests.server.test_affairs_cycle import load_affairs
+from tests.server import conftest
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +32,13 @@ def test_register_review_schedule_ticket_check_in_then_certificate(app, database
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     load_affairs(database)      # the demo's registry: examiner_sz01 and supervisor_sz are qualified
     wait = WebDriverWait(chrome, 10, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
 
     def click_and_wait(element):
-        """click() does not wait for the form's navigation: wait until the old page is gone."""
-        page = chrome.find_element(By.TAG_NAME, "html")
-        element.click()
-        wait.until(expected_conditions.staleness_of(page))
+        conftest.click_and_wait(chrome, element)
 
     def value(element_id: str, text: str):
         chrome.execute_script("arguments[0].value = arguments[1]", chrome.find_element(By.ID, element_id), text)

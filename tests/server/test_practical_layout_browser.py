@@ -91,6 +91,7 @@ def test_alarms_come_up_in_chinese_and_the_counters_run_with_the_program(server,
     import re
     import time
 
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     from tests.server.test_practical_browser import click, key_in, settle, text
@@ -122,10 +123,14 @@ def test_alarms_come_up_in_chinese_and_the_counters_run_with_the_program(server,
     settle(chrome)
     assert text(chrome, "pos-machine-Z") == "244.500"
     click(chrome, "cycle-start")
-    WebDriverWait(chrome, 10).until(lambda d: float(text(d, "pos-machine-Z")) < 244.5)   # the reply has come
-    first, at = float(text(chrome, "pos-machine-Z")), time.monotonic()
+    def machine_z() -> float:            # the counter is redrawn many times a second: read it again if replaced
+        return WebDriverWait(chrome, 5, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)
+                             ).until(lambda d: (float(text(d, "pos-machine-Z")),))[0]   # a tuple: 0.0 counts
+
+    WebDriverWait(chrome, 10).until(lambda d: machine_z() < 244.5)                # the reply has come
+    first, at = machine_z(), time.monotonic()
     time.sleep(0.5)
-    second, elapsed = float(text(chrome, "pos-machine-Z")), time.monotonic() - at
+    second, elapsed = machine_z(), time.monotonic() - at
     # 10 mm/s while the 30 mm move lasts: the counter falls by about 10 mm a second between the two readings
     assert 214.5 <= second < first and first - second <= 10 * elapsed + 1.0, (first, second, elapsed)
     assert first - second >= 2.0 or second == 214.5, (first, second)

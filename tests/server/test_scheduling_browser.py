@@ -12,6 +12,7 @@ from exam_server.accounts import find_user
 from exam_server.models import MachineKind, RosterEntry, TicketCheck
 from tests.server.conftest import sign_in
 from tests.server.test_scheduling import make_plan, qualified_team, register, room
+from tests.server import conftest
 
 pytestmark = pytest.mark.browser
 
@@ -19,14 +20,10 @@ pytestmark = pytest.mark.browser
 def test_schedule_print_and_check_in_at_the_door(database, live_server, chrome):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     def click_and_wait(element):
-        """click() does not wait for the form's navigation: wait until the old page is gone."""
-        page = chrome.find_element(By.TAG_NAME, "html")
-        element.click()
-        WebDriverWait(chrome, 10, poll_frequency=0.1).until(expected_conditions.staleness_of(page))
+        conftest.click_and_wait(chrome, element)
 
     began = time.monotonic()
     with database.transaction() as db:
