@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup compile bench loadtest lint clean
+.PHONY: run test setup compile bench loadtest rehearsal lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: setup
 loadtest: setup
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.loadtest
+
+# The exam day at scale with faults injected (docs/rehearsal.md): PostgreSQL, Redis and nginx of its own.
+rehearsal: setup
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks.rehearsal --out rehearsal-report.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

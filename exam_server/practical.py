@@ -239,11 +239,16 @@ def machine_state(db: Session, manager: machines.MachineManager, attempt: Attemp
     assignment = assignment_of(db, attempt)
     if assignment is None:
         raise UserError("practical.no_task", 409)
-    view, last_seq = manager.view(attempt.id, assignment.last_seq)
     state = delivery.clock(attempt, now)
-    return {"attempt_id": attempt.id, "machine_type": assignment.task.machine_type,
-            "task": task_summary(assignment.task, drawing_url), "view": view, "last_seq": last_seq,
+    page = {"attempt_id": attempt.id, "machine_type": assignment.task.machine_type,
+            "task": task_summary(assignment.task, drawing_url),
             "clock": {"phase": state.phase.value, "remaining_ms": state.remaining_ms}}
+    stored_seq = assignment.last_seq
+    # A rebuild reads the trace on a connection of its own: end this read first, or a synchronized start of a
+    # room holds every pooled connection twice and waits on itself (found by the rehearsal).
+    db.commit()
+    view, last_seq = manager.view(attempt.id, stored_seq)
+    return {**page, "view": view, "last_seq": last_seq}
 
 
 def attempt_summary(db: Session, manager: machines.MachineManager, attempt: Attempt) -> dict:

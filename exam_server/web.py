@@ -53,6 +53,7 @@ def _load_user() -> None:
     g.user_session, g.user = row, row.user
     if sessions.needs_touch(row, g.now):
         if request.method in SAFE_METHODS:
+            db.commit()      # hold one pooled connection at a time: many such GETs at once would wait on themselves
             with current_app.extensions["exam_db"].transaction() as w:
                 sessions.touch(w, row.id, g.now)
         else:   # this request already holds the write lock: a second writer would wait for it forever
