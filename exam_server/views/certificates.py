@@ -107,6 +107,13 @@ def _with_retry_after(response: Response, error: UserError) -> Response:
     return response
 
 
+def _json_refusal(exc: UserError) -> Response:
+    """A public lookup's refusal as JSON, with Retry-After when it was the rate limit."""
+    response = jsonify(error={"code": exc.key, "message": t(exc.key, **exc.values)})
+    response.status_code = exc.status
+    return _with_retry_after(response, exc)
+
+
 def _roles():
     return sorted({a.role for a in g.user.active_roles()}, key=list(Role).index)
 
@@ -136,9 +143,7 @@ def lookup_json():
     try:
         found = _lookup()
     except UserError as exc:
-        response = jsonify(error={"code": exc.key, "message": t(exc.key, **exc.values)})
-        response.status_code = exc.status
-        return _with_retry_after(response, exc)
+        return _json_refusal(exc)
     return jsonify(certificates=[certificate_lookup.public_view(c) for c in found])
 
 
@@ -164,9 +169,7 @@ def award_lookup_json():
     try:
         found = _award_lookup()
     except UserError as exc:
-        response = jsonify(error={"code": exc.key, "message": t(exc.key, **exc.values)})
-        response.status_code = exc.status
-        return _with_retry_after(response, exc)
+        return _json_refusal(exc)
     return jsonify(awards=found)
 
 
